@@ -1,0 +1,20 @@
+"""A typed Celery service. `celery -A project worker` finds the app here as `app`."""
+
+from __future__ import annotations
+
+import sys
+
+from project.celery_app import create_app
+from project.errors import ConfigurationError
+from project.settings import get_settings
+
+try:
+    settings = get_settings()
+except ConfigurationError as exc:
+    # Start-up stops here, before Celery connects to anything, with one message per
+    # bad variable instead of a traceback.
+    sys.exit(f"project: {exc}")
+
+app = create_app(settings)
+
+__all__ = ["app", "settings"]

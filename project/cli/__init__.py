@@ -1,0 +1,19 @@
+"""The `project` command: enqueue tasks and inspect the service.
+
+Sub-commands live in their own modules and register on `main`.
+"""
+
+from __future__ import annotations
+
+import click
+
+from project.cli import tasks as _tasks
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+def main() -> None:
+    """Operate the typed Celery service."""
+
+
+main.add_command(_tasks.send)
+main.add_command(_tasks.list_tasks)

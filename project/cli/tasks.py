@@ -1,0 +1,81 @@
+"""`project send` and `project tasks`."""
+
+from __future__ import annotations
+
+import json
+
+import click
+from celery.exceptions import TimeoutError as CeleryTimeoutError
+from rich.console import Console
+from rich.table import Table
+
+from project.cli.output import EXIT_USAGE, fail, fail_validation, print_json
+from project.errors import UnknownTaskError, ValidationFailed
+from project.typed import get_task, load_all
+
+
+@click.command()
+@click.argument("task_name", metavar="TASK")
+@click.argument("payload", metavar="JSON")
+@click.option("--wait", is_flag=True, help="Wait for the result and print it as JSON.")
+@click.option(
+    "--timeout", default=60.0, show_default=True, help="Seconds to wait with --wait."
+)
+def send(task_name: str, payload: str, wait: bool, timeout: float) -> None:
+    """Validate JSON as TASK's payload, enqueue it and print the task id.
+
+    Invalid JSON or an invalid payload exits with code 2 and publishes nothing.
+    """
+    try:
+        task = get_task(task_name)
+        handle = task.delay_data(payload)
+    except UnknownTaskError as exc:
+        fail(str(exc), EXIT_USAGE)
+    except ValidationFailed as exc:
+        fail_validation(exc)
+    if not wait:
+        click.echo(handle.id)
+        return
+    try:
+        result = handle.get(timeout=timeout)
+    except CeleryTimeoutError:
+        fail(
+            f"task {handle.id} gave no result within {timeout:g} s; is a worker"
+            " running? (`celery -A project worker`)"
+        )
+    except ValidationFailed as exc:
+        fail(str(exc))
+    except Exception as exc:
+        fail(f"task {handle.id} failed: {type(exc).__name__}: {exc}")
+    body = None if result is None else json.loads(result.model_dump_json())
+    print_json({"task_id": handle.id, "status": handle.status, "result": body})
+
+
+@click.command("tasks")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
+def list_tasks(as_json: bool) -> None:
+    """List the typed tasks: name, queue, payload and result model."""
+    rows = [
+        {
+            "name": task.name,
+            "queue": task.spec.queue,
+            "payload": task.payload_type.__name__,
+            "result": task.result_type.__name__ if task.result_type else None,
+            "time_limits_s": [task.spec.soft_time_limit_s, task.spec.time_limit_s],
+        }
+        for task in load_all().values()
+    ]
+    if as_json:
+        print_json(rows)
+        return
+    table = Table("task", "queue", "payload", "result", "time limits (soft/hard)")
+    for row in rows:
+        soft, hard = row["time_limits_s"]
+        table.add_row(
+            row["name"],
+            row["queue"],
+            row["payload"],
+            row["result"] or "-",
+            f"{soft:g} s / {hard:g} s",
+        )
+    Console().print(table)

@@ -1,0 +1,69 @@
+"""The project's exceptions, all under one root.
+
+Exceptions raised on a worker travel to the caller through the JSON result backend
+as `(type, module, args)`. Celery rebuilds them with `cls(*args)`, so every
+exception here keeps its constructor arguments in `args` and those arguments are
+plain JSON: the field errors of a rejected payload reach the caller intact.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+FieldErrors = list[dict[str, Any]]
+
+
+class ProjectError(Exception):
+    """Root of every error this project raises on purpose."""
+
+
+class ConfigurationError(ProjectError):
+    """A setting is missing or wrong; raised at start-up, before any work."""
+
+
+class DeclarationError(ProjectError, TypeError):
+    """A task, schedule entry or policy is declared wrongly; raised at import."""
+
+
+class UnknownTaskError(ProjectError, LookupError):
+    """No typed task is registered under the given name."""
+
+
+class PermanentError(ProjectError):
+    """Raised by a task when retrying cannot help: the task fails for good at once."""
+
+
+class ValidationFailed(PermanentError):
+    """A payload or result did not match its model. Carries pydantic's field errors.
+
+    `errors` is the list pydantic gives (`loc`, `msg`, `type`, and `input` left
+    out so that rejected values, which may be personal data, are not stored).
+    """
+
+    kind = "data"
+
+    def __init__(self, task_name: str, errors: FieldErrors) -> None:
+        super().__init__(task_name, errors)
+        self.task_name = task_name
+        self.errors = errors
+
+    def __str__(self) -> str:
+        details = "; ".join(_describe(error) for error in self.errors)
+        return f"invalid {self.kind} for task {self.task_name}: {details}"
+
+
+class PayloadInvalid(ValidationFailed):
+    """The payload of a task did not match the task's payload model."""
+
+    kind = "payload"
+
+
+class ResultInvalid(ValidationFailed):
+    """The value a task returned did not match the task's result model."""
+
+    kind = "result"
+
+
+def _describe(error: dict[str, Any]) -> str:
+    location = ".".join(str(part) for part in error.get("loc", ())) or "(root)"
+    return f"{location}: {error.get('msg', 'invalid')}"

@@ -1,0 +1,47 @@
+"""Sending a rendered e-mail over SMTP (STARTTLS and login when configured)."""
+
+from __future__ import annotations
+
+import smtplib
+from email.message import EmailMessage
+from email.utils import formatdate, make_msgid
+
+from project.mail.render import RenderedEmail
+from project.settings import Settings
+
+
+def build_message(
+    rendered: RenderedEmail,
+    *,
+    sender: str,
+    recipient: str,
+    message_id: str | None = None,
+) -> EmailMessage:
+    """A multipart/alternative message: the plain-text part first, then HTML."""
+    message = EmailMessage()
+    message["From"] = sender
+    message["To"] = recipient
+    message["Subject"] = rendered.subject
+    message["Date"] = formatdate(localtime=False)
+    message["Message-ID"] = message_id or make_msgid(domain=sender.rpartition("@")[2])
+    message.set_content(rendered.text)
+    message.add_alternative(rendered.html, subtype="html")
+    return message
+
+
+def send_message(message: EmailMessage, settings: Settings) -> None:
+    """Deliver `message` to the configured SMTP server.
+
+    Raises smtplib.SMTPResponseException (with the reply code) when the server
+    refuses, OSError when it cannot be reached.
+    """
+    with smtplib.SMTP(
+        settings.smtp_host, settings.smtp_port, timeout=settings.smtp_timeout_s
+    ) as smtp:
+        if settings.smtp_starttls:
+            smtp.starttls()
+        if settings.smtp_username and settings.smtp_password:
+            smtp.login(
+                settings.smtp_username, settings.smtp_password.get_secret_value()
+            )
+        smtp.send_message(message)

@@ -1,0 +1,1 @@
+"""The cron schedule that beat runs. Filled in by the schedules work."""

@@ -1,0 +1,164 @@
+"""Settings read from the environment and `.env`, checked once at start-up.
+
+Every field maps to an upper-case environment variable of the same name
+(`redis_url` <- `REDIS_URL`). A wrong value stops start-up with a message that
+names the variable, what it expects and how to fix it; values are never echoed,
+because URLs and passwords may hold secrets.
+"""
+
+from __future__ import annotations
+
+import functools
+from typing import Annotated, Any, Literal
+from urllib.parse import urlsplit
+
+from pydantic import (
+    AfterValidator,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from project.errors import ConfigurationError
+from project.mail.address import normalize_address
+
+BROKER_SCHEMES = ("redis", "rediss", "amqp", "amqps", "sentinel")
+BACKEND_SCHEMES = ("redis", "rediss", "sentinel")
+
+# Values that ship in `.env.example`; refused outside development.
+PLACEHOLDER_SECRETS = frozenset({"changeme", "change-me", "secret", "password", ""})
+
+Port = Annotated[int, Field(ge=1, le=65535)]
+
+
+def _check_scheme(url: str, allowed: tuple[str, ...]) -> str:
+    scheme = urlsplit(url).scheme
+    if scheme not in allowed:
+        shown = f"'{scheme}://'" if scheme else "no scheme"
+        raise ValueError(
+            f"expected a URL starting with {' or '.join(s + '://' for s in allowed)},"
+            f" got {shown}"
+        )
+    return url
+
+
+def _broker_url(url: str) -> str:
+    return _check_scheme(url, BROKER_SCHEMES)
+
+
+def _optional_broker_url(url: str | None) -> str | None:
+    return None if url is None else _broker_url(url)
+
+
+def _backend_url(url: str) -> str:
+    return _check_scheme(url, BACKEND_SCHEMES)
+
+
+def _mail_from(value: str) -> str:
+    try:
+        return normalize_address(value)
+    except ValueError as exc:
+        raise ValueError(
+            f"expected an e-mail address like app@example.com: {exc}"
+        ) from None
+
+
+class Settings(BaseSettings):
+    """The service's configuration. See the README's configuration table."""
+
+    model_config = SettingsConfigDict(
+        env_file=".env",
+        env_file_encoding="utf-8",
+        extra="ignore",
+        case_sensitive=False,
+        hide_input_in_errors=True,
+    )
+
+    app_env: Literal["development", "test", "production"] = "development"
+    app_name: str = "Example App"
+
+    redis_url: Annotated[str, AfterValidator(_backend_url)] = "redis://127.0.0.1:6379/0"
+    broker_url: Annotated[str | None, AfterValidator(_optional_broker_url)] = None
+    # With late acks, an unacknowledged Redis message is delivered again after this
+    # many seconds; broker and result backend must agree on it.
+    visibility_timeout_s: Annotated[int, Field(ge=60)] = 3600
+    result_expires_s: Annotated[int, Field(ge=60)] = 86400
+    amqp_quorum_queues: bool = False
+
+    smtp_host: str = "127.0.0.1"
+    smtp_port: Port = 1025
+    smtp_username: str | None = None
+    smtp_password: SecretStr | None = None
+    smtp_starttls: bool = False
+    smtp_timeout_s: Annotated[float, Field(gt=0, le=300)] = 10.0
+    mail_from: Annotated[str, AfterValidator(_mail_from)] = "no-reply@example.com"
+
+    log_format: Literal["text", "json"] = "text"
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+
+    @field_validator("smtp_host")
+    @classmethod
+    def _host_not_url(cls, value: str) -> str:
+        if not value or "/" in value or " " in value:
+            raise ValueError(
+                "expected a host name or IP address such as smtp.example.com"
+            )
+        return value
+
+    @model_validator(mode="after")
+    def _no_placeholder_secrets(self) -> Settings:
+        if self.app_env == "development" or self.smtp_password is None:
+            return self
+        if self.smtp_password.get_secret_value() in PLACEHOLDER_SECRETS:
+            raise ValueError(
+                "SMTP_PASSWORD still holds a placeholder; set a real secret, or unset"
+                " SMTP_PASSWORD when the SMTP server needs no login"
+            )
+        return self
+
+    @property
+    def effective_broker_url(self) -> str:
+        """`BROKER_URL` when set, else the Redis at `REDIS_URL`."""
+        return self.broker_url or self.redis_url
+
+    @property
+    def broker_is_redis(self) -> bool:
+        return urlsplit(self.effective_broker_url).scheme in BACKEND_SCHEMES
+
+
+def describe_errors(exc: ValidationError) -> str:
+    """One line per invalid variable: name, what was expected, how to fix it."""
+    lines = ["invalid configuration:"]
+    for error in exc.errors(include_url=False, include_input=False):
+        variable = ".".join(str(part) for part in error["loc"]).upper()
+        message = _plain_message(error)
+        if variable:
+            lines.append(
+                f"  {variable}: {message}. Set {variable} in the environment"
+                " or in .env."
+            )
+        else:
+            lines.append(f"  {message}.")
+    return "\n".join(lines)
+
+
+def _plain_message(error: Any) -> str:
+    message = str(error["msg"])
+    return message.removeprefix("Value error, ")
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Read and check the settings; raise ConfigurationError naming each bad one."""
+    try:
+        return Settings(**overrides)
+    except ValidationError as exc:
+        raise ConfigurationError(describe_errors(exc)) from None
+
+
+@functools.cache
+def get_settings() -> Settings:
+    """The process-wide settings, read on first use."""
+    return load_settings()

@@ -1,0 +1,79 @@
+"""The test session starts its own Redis server and SMTP server before `project` is
+imported, so the app is configured for them exactly as a deployment would be: from
+environment variables.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.support.redis_server import RedisServer
+from tests.support.smtp import SmtpSink
+
+_STATE: dict[str, Any] = {}
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    folder = Path(tempfile.mkdtemp(prefix="project-tests-"))
+    _STATE["folder"] = folder
+    url = os.environ.get("TEST_REDIS_URL")
+    if not url:
+        server = RedisServer(folder / "redis").start()
+        _STATE["redis"] = server
+        url = server.url
+    smtp = SmtpSink().start()
+    _STATE["smtp"] = smtp
+    os.environ.update(
+        {
+            "APP_ENV": "test",
+            "REDIS_URL": url,
+            "SMTP_HOST": "127.0.0.1",
+            "SMTP_PORT": str(smtp.port),
+            "MAIL_FROM": "no-reply@example.com",
+        }
+    )
+    # Settings from a developer's .env must not leak into the suite.
+    os.environ.pop("BROKER_URL", None)
+    os.chdir(folder)
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    if "smtp" in _STATE:
+        _STATE["smtp"].stop()
+    if "redis" in _STATE:
+        _STATE["redis"].stop()
+    shutil.rmtree(_STATE.get("folder", ""), ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def redis_url() -> str:
+    return os.environ["REDIS_URL"]
+
+
+@pytest.fixture(scope="session")
+def smtp() -> SmtpSink:
+    sink: SmtpSink = _STATE["smtp"]
+    return sink
+
+
+@pytest.fixture(scope="session")
+def app() -> Any:
+    from project import app as celery_app
+
+    return celery_app
+
+
+@pytest.fixture(scope="module")
+def worker(app: Any) -> Iterator[Any]:
+    """A real worker in threads of this process, consuming every queue."""
+    from tests.support.workers import thread_worker
+
+    with thread_worker(app) as running:
+        yield running

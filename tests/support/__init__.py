@@ -1,0 +1,1 @@
+"""Real services for the test suite: Redis servers, an SMTP server, workers."""
