@@ -30,16 +30,15 @@ lint: install ## ruff
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
-typecheck: install ## mypy --strict, and the typing contract of tests/typing
+typecheck: install ## mypy --strict on project/ and tests/ (tests/typing holds the typing contract)
 	$(BIN)/mypy
-	$(BIN)/python tests/typing/check.py
 
 fmt: install ## Format and fix what ruff can
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
 lock: ## Re-resolve requirements.lock from pyproject.toml
-	$(BIN)/uv pip compile pyproject.toml --extra dev --python-version 3.11 \
+	$(BIN)/uv pip compile pyproject.toml --all-extras --python-version 3.11 \
 		--no-header --output-file requirements.lock
 
 clean: ## Remove the virtualenv and local state
