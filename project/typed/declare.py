@@ -16,7 +16,7 @@ from pydantic import BaseModel
 
 from project.errors import DeclarationError
 from project.queues import QUEUE_NAMES
-from project.typed.registry import register
+from project.typed.registry import check_unique, register
 from project.typed.task import P, R, TaskSpec, TypedCeleryTask, TypedTask
 
 TASK_NAME = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_-]*)+$")
@@ -40,6 +40,7 @@ def typed_task(
 
     def decorate(fn: Callable[[P], R]) -> TypedTask[P, R]:
         parameter, payload_type, result_type = _inspect_function(name, fn)
+        check_unique(name, fn)
         spec = TaskSpec(
             name=name,
             queue=queue,

@@ -10,14 +10,20 @@ from project.errors import DeclarationError, UnknownTaskError
 _TASKS: dict[str, Any] = {}
 
 
-def register(task: Any) -> None:
-    """Record a typed task; a second task with the same name is a declaration error."""
-    existing = _TASKS.get(task.name)
-    if existing is not None and _where(existing) != _where(task):
+def check_unique(name: str, fn: Any) -> None:
+    """Refuse a second function under a name already taken (a module reload is fine)."""
+    existing = _TASKS.get(name)
+    where = f"{fn.__module__}.{fn.__qualname__}"
+    if existing is not None and _where(existing) != where:
         raise DeclarationError(
-            f"task name {task.name!r} is declared twice: by {_where(existing)} and by"
-            f" {_where(task)}; give each task its own name"
+            f"task name {name!r} is declared twice: by {_where(existing)} and by"
+            f" {where}; give each task its own name"
         )
+
+
+def register(task: Any) -> None:
+    """Record a typed task under its name."""
+    check_unique(task.name, task.fn)
     _TASKS[task.name] = task
 
 

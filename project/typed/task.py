@@ -20,6 +20,7 @@ from pydantic import BaseModel, ValidationError
 from pydantic_core import PydanticSerializationError
 
 from project.errors import FieldErrors, PayloadInvalid, ResultInvalid
+from project.typed.redact import payload_repr
 
 if TYPE_CHECKING:
     from project.typed.result import TypedResult
@@ -113,6 +114,7 @@ class TypedTask(Generic[P, R]):
             headers=dict(headers) if headers else None,
         )
         data = self.dump_payload(payload)
+        options.setdefault("argsrepr", payload_repr(data))
         return TypedResult(self.celery_task.apply_async(args=(data,), **options), self)
 
     def delay_data(
@@ -158,7 +160,7 @@ class TypedTask(Generic[P, R]):
         """The JSON form of a payload, checked to be one the worker will accept."""
         if not isinstance(payload, self.payload_type):
             raise PayloadInvalid(self.name, [_type_error(self.payload_type, payload)])
-        data = payload.model_dump(mode="json")
+        data = payload.model_dump(mode="json", warnings=False)
         # A model can be built without validation (model_construct) or changed after
         # it: check the JSON form, which is what the worker will see.
         self.parse_payload(data)
@@ -186,7 +188,7 @@ class TypedTask(Generic[P, R]):
             raise ResultInvalid(self.name, [_type_error(expected, result)])
         try:
             raw = (
-                result.model_dump(mode="json")
+                result.model_dump(mode="json", warnings=False)
                 if isinstance(result, BaseModel)
                 else result
             )
