@@ -6,6 +6,7 @@ import sys
 
 from project.celery_app import create_app
 from project.errors import ConfigurationError
+from project.logs import connect_signals
 from project.settings import get_settings
 
 try:
@@ -16,5 +17,7 @@ except ConfigurationError as exc:
     sys.exit(f"project: {exc}")
 
 app = create_app(settings)
+# Receivers only: logging itself is set up when Celery sends `setup_logging`.
+connect_signals()
 
 __all__ = ["app", "settings"]

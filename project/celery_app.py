@@ -66,6 +66,14 @@ def celery_config(settings: Settings) -> dict[str, Any]:
         "result_backend_transport_options": dict(transport_options),
         # STARTED is visible to callers and Flower instead of PENDING while running.
         "task_track_started": True,
+        # Shutdown (docs/OPERATIONS.md): SIGTERM is a warm shutdown that waits for
+        # running tasks; a cold one (SIGQUIT, or SIGTERM under REMAP_SIGTERM=SIGQUIT
+        # as in docker/worker.sh) first gives them this long, then cancels them,
+        # and late acks put their messages back on the queue.
+        "worker_soft_shutdown_timeout": settings.worker_soft_shutdown_timeout_s,
+        # Wait even with no task running: reserved countdown and retry messages are
+        # then handed back before the connection closes.
+        "worker_enable_soft_shutdown_on_idle": True,
         # An unknown task name is an error rather than a silently routed message.
         "task_create_missing_queues": False,
         "task_default_queue": DEFAULT.name,

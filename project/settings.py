@@ -99,6 +99,18 @@ class Settings(BaseSettings):
     log_format: Literal["text", "json"] = "text"
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
 
+    # `user:password`, several separated by commas. Without it Flower starts only
+    # when it listens on 127.0.0.1 (project/flower_config.py).
+    flower_basic_auth: SecretStr | None = None
+    # Flower's endpoints that run, revoke or abort tasks and control workers answer
+    # 403: a Flower login must not be the power to run any task name.
+    flower_read_only: bool = True
+    # Flower's saved state: a shelve database of several files, hence a folder.
+    flower_data_dir: str = "var/flower"
+    # After SIGQUIT (or SIGTERM with REMAP_SIGTERM=SIGQUIT, as in docker/worker.sh)
+    # running tasks get this long to finish before they are put back on the queue.
+    worker_soft_shutdown_timeout_s: Annotated[float, Field(ge=0, le=3600)] = 30.0
+
     @field_validator("smtp_host")
     @classmethod
     def _host_not_url(cls, value: str) -> str:
@@ -107,6 +119,31 @@ class Settings(BaseSettings):
                 "expected a host name or IP address such as smtp.example.com"
             )
         return value
+
+    @field_validator("flower_basic_auth")
+    @classmethod
+    def _user_colon_password(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None:
+            return None
+        for entry in value.get_secret_value().split(","):
+            user, colon, password = entry.partition(":")
+            if not (user.strip() and colon and password):
+                raise ValueError(
+                    "expected user:password, several separated by commas"
+                )
+        return value
+
+    @model_validator(mode="after")
+    def _no_placeholder_flower_password(self) -> Settings:
+        if self.app_env == "development" or self.flower_basic_auth is None:
+            return self
+        entries = self.flower_basic_auth.get_secret_value().split(",")
+        if any(entry.partition(":")[2] in PLACEHOLDER_SECRETS for entry in entries):
+            raise ValueError(
+                "FLOWER_BASIC_AUTH still holds a placeholder password; set a real"
+                " one, e.g. admin:$(openssl rand -hex 16)"
+            )
+        return self
 
     @model_validator(mode="after")
     def _no_placeholder_secrets(self) -> Settings:
