@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import click
 from celery.exceptions import TimeoutError as CeleryTimeoutError
 from rich.console import Console
 from rich.table import Table
 
+from project.cli.bulk import send_file
 from project.cli.output import EXIT_USAGE, fail, fail_validation, print_json
 from project.errors import UnknownTaskError, ValidationFailed
 from project.typed import get_task, load_all
@@ -16,18 +18,31 @@ from project.typed import get_task, load_all
 
 @click.command()
 @click.argument("task_name", metavar="TASK")
-@click.argument("payload", metavar="JSON")
+@click.argument("payload", metavar="JSON", required=False)
 @click.option("--wait", is_flag=True, help="Wait for the result and print it as JSON.")
 @click.option(
     "--timeout", default=60.0, show_default=True, help="Seconds to wait with --wait."
 )
-def send(task_name: str, payload: str, wait: bool, timeout: float) -> None:
+@click.option(
+    "--from-file",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Enqueue every line of a JSON-lines file as a payload (bulk).",
+)
+def send(
+    task_name: str, payload: str | None, wait: bool, timeout: float, from_file: Path
+) -> None:
     """Validate JSON as TASK's payload, enqueue it and print the task id.
 
-    Invalid JSON or an invalid payload exits with code 2 and publishes nothing.
+    With --from-file, every line is a payload; they are enqueued in chunks and
+    their ids printed one a line. Invalid JSON or an invalid payload exits with
+    code 2 and publishes nothing.
     """
+    if (payload is None) == (from_file is None) or (from_file and wait):
+        fail("give either a JSON payload or --from-file (without --wait)", EXIT_USAGE)
     try:
         task = get_task(task_name)
+        if from_file is not None:
+            return send_file(task, from_file)
         handle = task.delay_data(payload)
     except UnknownTaskError as exc:
         fail(str(exc), EXIT_USAGE)

@@ -10,16 +10,24 @@ Celery protocol-2 message, so any producer that speaks JSON can enqueue it.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from datetime import datetime
-from typing import TYPE_CHECKING, Any, Generic, TypeVar, cast
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar, cast
 
 from celery import Task
 from pydantic import BaseModel, ValidationError
 from pydantic_core import PydanticSerializationError
 
-from project.errors import FieldErrors, PayloadInvalid, ResultInvalid
+from project.errors import (
+    CallbackMismatch,
+    DelayTooLong,
+    FieldErrors,
+    PayloadInvalid,
+    ResultInvalid,
+)
+from project.retry import DEFAULT_POLICY, RetryPolicy
+from project.typed import failure
 from project.typed.redact import payload_repr
 
 if TYPE_CHECKING:
@@ -27,6 +35,20 @@ if TYPE_CHECKING:
 
 P = TypeVar("P", bound=BaseModel)
 R = TypeVar("R", bound=BaseModel | None)
+T_contra = TypeVar("T_contra", contravariant=True)
+
+
+class Accepts(Protocol[T_contra]):
+    """A typed task whose payload type accepts a `T_contra`: a callback's type.
+
+    `on_success: Accepts[R]` lets mypy refuse a success callback whose payload
+    model is not the result model of the task it follows.
+    """
+
+    @property
+    def name(self) -> str: ...
+
+    def dump_payload(self, payload: T_contra, /) -> Any: ...
 
 PAYLOAD_KEYWORD = "payload"
 
@@ -126,6 +148,14 @@ class TypedTask(Generic[P, R]):
         Raises PayloadInvalid, and publishes nothing, when validation fails.
         """
         return self.apply_async(self.parse_payload(data), **options)
+
+    def delay_many(
+        self, payloads: Iterable[P], *, queue: str | None = None, chunk_size: int = 500
+    ) -> list[TypedResult[R]]:
+        """Validate every payload, then enqueue them in chunks; see `typed.bulk`."""
+        from project.typed.bulk import delay_many
+
+        return delay_many(self, payloads, queue=queue, chunk_size=chunk_size)
 
     def s(self, payload: P | None = None, **options: Any) -> Any:
         """A Celery signature. Without a payload it takes the parent's result."""

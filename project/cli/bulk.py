@@ -1,0 +1,71 @@
+"""`project send TASK --from-file payloads.jsonl`: many payloads, one per line."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import click
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+from project.cli.output import EXIT_USAGE, fail
+from project.errors import ValidationFailed
+from project.typed.bulk import delay_many
+
+# Invalid lines shown before the rest are only counted.
+SHOWN_ERRORS = 20
+
+
+def send_file(task: Any, path: Path) -> None:
+    """Validate every line of `path`, then enqueue them all; print one id a line.
+
+    Any invalid line refuses the whole file (exit 2) and publishes nothing, so a
+    half-sent file never needs to be untangled.
+    """
+    payloads = _read_payloads(task, path)
+    console = Console(stderr=True)
+    with Progress(
+        TextColumn("enqueueing {task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        console=console,
+        transient=True,
+    ) as progress:
+        bar = progress.add_task(task.name, total=len(payloads))
+        handles = delay_many(
+            task, payloads, on_published=lambda n: progress.advance(bar, n)
+        )
+    for handle in handles:
+        click.echo(handle.id)
+    console.print(f"enqueued {len(handles)} {task.name} tasks from {path}")
+
+
+def _read_payloads(task: Any, path: Path) -> list[Any]:
+    payloads: list[Any] = []
+    problems: list[str] = []
+    with path.open(encoding="utf-8") as lines:
+        for number, line in enumerate(lines, start=1):
+            if not line.strip():
+                continue
+            try:
+                payloads.append(task.parse_payload(line))
+            except ValidationFailed as exc:
+                problems.extend(_describe(number, error) for error in exc.errors)
+    if problems:
+        shown = "\n  ".join(problems[:SHOWN_ERRORS])
+        more = len(problems) - SHOWN_ERRORS
+        tail = f"\n  ... and {more} more" if more > 0 else ""
+        fail(
+            f"{path}: invalid payloads for task {task.name}, nothing was enqueued:"
+            f"\n  {shown}{tail}",
+            EXIT_USAGE,
+        )
+    if not payloads:
+        fail(f"{path} holds no payloads (one JSON object a line)", EXIT_USAGE)
+    return payloads
+
+
+def _describe(line: int, error: dict[str, Any]) -> str:
+    location = ".".join(str(part) for part in error.get("loc", ())) or "(payload)"
+    return f"line {line}: {location}: {error.get('msg')}"
