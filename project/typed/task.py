@@ -1,0 +1,262 @@
+"""A typed task: one payload model in, one result model (or None) out.
+
+`TypedTask[P, R]` wraps a Celery task. The producer side (`delay`, `apply_async`,
+`delay_data`, `s`, `si`) takes a `P` and returns a `TypedResult[R]`; the worker side
+validates what arrives, runs the function and validates what it returns. On the
+wire the payload is a single JSON object, the only positional argument of a
+Celery protocol-2 message, so any producer that speaks JSON can enqueue it.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, Generic, TypeVar, cast
+
+from celery import Task
+from pydantic import BaseModel, ValidationError
+from pydantic_core import PydanticSerializationError
+
+from project.errors import FieldErrors, PayloadInvalid, ResultInvalid
+from project.typed.redact import payload_repr
+
+if TYPE_CHECKING:
+    from project.typed.result import TypedResult
+
+P = TypeVar("P", bound=BaseModel)
+R = TypeVar("R", bound=BaseModel | None)
+
+PAYLOAD_KEYWORD = "payload"
+
+
+@dataclass(frozen=True, slots=True)
+class TaskSpec:
+    """What a task declares, besides its function."""
+
+    name: str
+    queue: str
+    payload_type: type[BaseModel]
+    result_type: type[BaseModel] | None
+    soft_time_limit_s: float
+    time_limit_s: float
+    parameter: str
+
+
+class TypedCeleryTask(Task):  # type: ignore[misc]
+    """Base class of the Celery tasks behind typed tasks; holds the typed side."""
+
+    typed: TypedTask[Any, Any]
+
+
+class TypedTask(Generic[P, R]):
+    """A task whose payload and result are pydantic models. Made by `@typed_task`."""
+
+    def __init__(self, fn: Callable[[P], R], spec: TaskSpec, celery_task: Any) -> None:
+        self.fn = fn
+        self.spec = spec
+        self.celery_task = celery_task
+        self.__doc__ = fn.__doc__
+        self.__wrapped__ = fn
+
+    @property
+    def name(self) -> str:
+        return self.spec.name
+
+    @property
+    def payload_type(self) -> type[P]:
+        return cast(type[P], self.spec.payload_type)
+
+    @property
+    def result_type(self) -> type[BaseModel] | None:
+        return self.spec.result_type
+
+    def __repr__(self) -> str:
+        result = self.result_type.__name__ if self.result_type else "None"
+        return (
+            f"<TypedTask {self.name} queue={self.spec.queue}"
+            f" payload={self.payload_type.__name__} result={result}>"
+        )
+
+    def __call__(self, payload: P) -> R:
+        """Run the function here, in this process, without a broker."""
+        return self.fn(payload)
+
+    # -- producing -----------------------------------------------------------
+
+    def delay(self, payload: P) -> TypedResult[R]:
+        """Validate the payload and enqueue it on the task's queue."""
+        return self.apply_async(payload)
+
+    def apply_async(
+        self,
+        payload: P,
+        *,
+        countdown: float | None = None,
+        eta: datetime | None = None,
+        expires: float | datetime | None = None,
+        queue: str | None = None,
+        priority: int | None = None,
+        task_id: str | None = None,
+        headers: Mapping[str, Any] | None = None,
+    ) -> TypedResult[R]:
+        """Like Celery's `apply_async`, with the payload model as the one argument."""
+        from project.typed.result import TypedResult
+
+        options = _options(
+            countdown=countdown,
+            eta=eta,
+            expires=expires,
+            queue=queue,
+            priority=priority,
+            task_id=task_id,
+            headers=dict(headers) if headers else None,
+        )
+        data = self.dump_payload(payload)
+        options.setdefault("argsrepr", payload_repr(data))
+        return TypedResult(self.celery_task.apply_async(args=(data,), **options), self)
+
+    def delay_data(
+        self, data: Mapping[str, Any] | str | bytes, **options: Any
+    ) -> TypedResult[R]:
+        """Validate a mapping or a JSON document as the payload, then enqueue it.
+
+        For input from outside Python's type system (a request body, the CLI).
+        Raises PayloadInvalid, and publishes nothing, when validation fails.
+        """
+        return self.apply_async(self.parse_payload(data), **options)
+
+    def delay_many(
+        self, payloads: Iterable[P], *, queue: str | None = None, chunk_size: int = 500
+    ) -> list[TypedResult[R]]:
+        """Validate every payload, then enqueue them in chunks; see `typed.bulk`."""
+        from project.typed.bulk import delay_many
+
+        return delay_many(self, payloads, queue=queue, chunk_size=chunk_size)
+
+    def s(self, payload: P | None = None, **options: Any) -> Any:
+        """A Celery signature. Without a payload it takes the parent's result."""
+        args = () if payload is None else (self.dump_payload(payload),)
+        return self.celery_task.signature(args, **options)
+
+    def si(self, payload: P, **options: Any) -> Any:
+        """An immutable Celery signature: the parent's result is not passed in."""
+        return self.celery_task.signature(
+            (self.dump_payload(payload),), immutable=True, **options
+        )
+
+    def result(self, task_id: str) -> TypedResult[R]:
+        """The typed handle of an earlier call, from its id."""
+        from project.typed.result import TypedResult
+
+        return TypedResult(self.celery_task.AsyncResult(task_id), self)
+
+    # -- the contract ----------------------------------------------------------
+
+    def parse_payload(self, data: Mapping[str, Any] | str | bytes) -> P:
+        """The payload model from a mapping or JSON text, or PayloadInvalid."""
+        model = self.payload_type
+        try:
+            if isinstance(data, str | bytes):
+                return model.model_validate_json(data)
+            return model.model_validate(data)
+        except ValidationError as exc:
+            raise PayloadInvalid(self.name, field_errors(exc)) from None
+
+    def dump_payload(self, payload: P) -> Any:
+        """The JSON form of a payload, checked to be one the worker will accept."""
+        if not isinstance(payload, self.payload_type):
+            raise PayloadInvalid(self.name, [_type_error(self.payload_type, payload)])
+        data = payload.model_dump(mode="json", warnings=False)
+        # A model can be built without validation (model_construct) or changed after
+        # it: check the JSON form, which is what the worker will see.
+        self.parse_payload(data)
+        return data
+
+    def load_result(self, data: Any) -> R:
+        """The result model from its stored JSON form, or ResultInvalid."""
+        if self.result_type is None:
+            if data is not None:
+                raise ResultInvalid(self.name, [_none_error(data)])
+            return cast(R, None)
+        try:
+            return cast(R, self.result_type.model_validate(data))
+        except ValidationError as exc:
+            raise ResultInvalid(self.name, field_errors(exc)) from None
+
+    def dump_result(self, result: Any) -> Any:
+        """The JSON form of what the function returned, validated against the model."""
+        expected = self.result_type
+        if expected is None:
+            if result is not None:
+                raise ResultInvalid(self.name, [_none_error(result)])
+            return None
+        if isinstance(result, BaseModel) and not isinstance(result, expected):
+            raise ResultInvalid(self.name, [_type_error(expected, result)])
+        try:
+            raw = (
+                result.model_dump(mode="json", warnings=False)
+                if isinstance(result, BaseModel)
+                else result
+            )
+            return expected.model_validate(raw).model_dump(mode="json")
+        except ValidationError as exc:
+            raise ResultInvalid(self.name, field_errors(exc)) from None
+        except PydanticSerializationError as exc:
+            raise ResultInvalid(
+                self.name, [_error("serialization", str(exc))]
+            ) from None
+
+    # -- consuming (on the worker) ---------------------------------------------
+
+    def execute(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+        """Validate the raw message arguments, run the function, return JSON."""
+        payload = self.parse_payload(self._payload_argument(args, kwargs))
+        return self.dump_result(self.fn(payload))
+
+    def _payload_argument(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+        if len(args) == 1 and not kwargs:
+            return args[0]
+        keywords = {PAYLOAD_KEYWORD, self.spec.parameter}
+        if not args and len(kwargs) == 1 and next(iter(kwargs)) in keywords:
+            return next(iter(kwargs.values()))
+        raise PayloadInvalid(
+            self.name,
+            [
+                _error(
+                    "payload_shape",
+                    "expected exactly one payload object, as the only positional"
+                    f" argument or as the keyword '{PAYLOAD_KEYWORD}'; got"
+                    f" {len(args)} positional and {len(kwargs)} keyword arguments",
+                )
+            ],
+        )
+
+
+def field_errors(exc: ValidationError) -> FieldErrors:
+    """pydantic's errors as plain JSON, without the rejected input values."""
+    errors: FieldErrors = json.loads(exc.json(include_url=False, include_input=False))
+    return errors
+
+
+def _error(kind: str, message: str, loc: tuple[str | int, ...] = ()) -> dict[str, Any]:
+    return {"type": kind, "loc": list(loc), "msg": message}
+
+
+def _type_error(expected: type[BaseModel], got: object) -> dict[str, Any]:
+    return _error(
+        "model_type",
+        f"expected an instance of {expected.__name__}, got {type(got).__name__};"
+        " build the model first, or pass a mapping to delay_data()",
+    )
+
+
+def _none_error(got: object) -> dict[str, Any]:
+    return _error(
+        "none_required", f"the task declares no result, got {type(got).__name__}"
+    )
+
+
+def _options(**options: Any) -> dict[str, Any]:
+    return {key: value for key, value in options.items() if value is not None}
