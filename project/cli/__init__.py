@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import click
 
+from project.cli import schemas as _schemas
 from project.cli import tasks as _tasks
 
 
@@ -17,3 +18,4 @@ def main() -> None:
 
 main.add_command(_tasks.send)
 main.add_command(_tasks.list_tasks)
+main.add_command(_schemas.schemas)
