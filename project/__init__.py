@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import sys
 
+from project import health, logs
 from project.celery_app import create_app
 from project.errors import ConfigurationError
-from project.logs import connect_signals
 from project.settings import get_settings
 
 try:
@@ -18,6 +18,8 @@ except ConfigurationError as exc:
 
 app = create_app(settings)
 # Receivers only: logging itself is set up when Celery sends `setup_logging`.
-connect_signals()
+logs.connect_signals()
+# Stamps `sent_at` on published messages, for the queue-age health check.
+health.connect_signals()
 
 __all__ = ["app", "settings"]

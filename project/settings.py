@@ -120,6 +120,12 @@ class Settings(BaseSettings):
             )
         return value
 
+    @field_validator("flower_basic_auth", mode="before")
+    @classmethod
+    def _empty_is_unset(cls, value: Any) -> Any:
+        # `FLOWER_BASIC_AUTH=` in a file or compose means "no credentials".
+        return None if value == "" else value
+
     @field_validator("flower_basic_auth")
     @classmethod
     def _user_colon_password(cls, value: SecretStr | None) -> SecretStr | None:

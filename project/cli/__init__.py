@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import click
 
+from project.cli import health as _health
 from project.cli import schemas as _schemas
 from project.cli import tasks as _tasks
 
@@ -19,3 +20,4 @@ def main() -> None:
 main.add_command(_tasks.send)
 main.add_command(_tasks.list_tasks)
 main.add_command(_schemas.schemas)
+main.add_command(_health.health)
