@@ -6,18 +6,23 @@ Reference: https://docs.celeryq.dev/en/stable/userguide/configuration.html
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
+from urllib.parse import urlsplit
 
-from celery import Celery
+from celery import Celery, signals
 from kombu.entity import Queue
 
+from project.errors import ConfigurationError
 from project.queues import DEFAULT, QUEUES
-from project.settings import Settings
+from project.settings import BACKEND_SCHEMES, Settings
 
 # Modules that declare tasks; the worker imports them at start-up.
 TASK_MODULES = (
     "project.tasks.email",
     "project.tasks.accounts",
+    "project.tasks.reports",
+    "project.tasks.maintenance",
 )
 
 
@@ -84,6 +89,15 @@ def celery_config(settings: Settings) -> dict[str, Any]:
         "enable_utc": True,
         "timezone": "UTC",
         "include": list(TASK_MODULES),
+        # Beat on RedBeat with our zoned cron entries (docs/SCHEDULES.md). A
+        # standby takes over within lock timeout + loop interval (<= 30 s,
+        # checked in settings); the leader extends the lock every tick.
+        "beat_scheduler": "project.scheduling.redbeat:ProjectScheduler",
+        "beat_max_loop_interval": settings.beat_loop_interval_s,
+        "redbeat_redis_url": settings.redis_url,
+        "redbeat_redis_options": {"health_check_interval": 30},
+        "redbeat_key_prefix": "redbeat:",
+        "redbeat_lock_timeout": settings.beat_lock_timeout_s,
     }
 
 
@@ -91,4 +105,48 @@ def create_app(settings: Settings) -> Celery:
     """A configured Celery app. Task modules attach to the module-level `app`."""
     celery = Celery("project", set_as_current=True)
     celery.conf.update(celery_config(settings))
+    signals.worker_init.connect(_check_at_start, weak=False, dispatch_uid="failures")
     return celery
+
+
+def redis_visibility_timeout_s(conf: Any) -> float | None:
+    """The broker's visibility timeout, or None when the broker is not Redis."""
+    if urlsplit(str(conf.broker_url)).scheme not in BACKEND_SCHEMES:
+        return None
+    options = conf.broker_transport_options or {}
+    return float(options.get("visibility_timeout", 3600))
+
+
+def check_retry_delays(tasks: Iterable[Any], visibility_timeout_s: float) -> None:
+    """Refuse a task whose longest retry wait reaches the visibility timeout.
+
+    A retry is a message with a countdown; on Redis it waits unacknowledged and
+    is delivered a second time once the visibility timeout passes.
+    """
+    problems = [
+        f"  task {task.name}: its retry policy ({task.spec.retry.describe()}) may"
+        f" wait {task.spec.retry.longest_delay_s():g} s before a retry"
+        for task in tasks
+        if task.spec.retry.longest_delay_s() >= visibility_timeout_s
+    ]
+    if problems:
+        raise ConfigurationError(
+            f"retry waits reach VISIBILITY_TIMEOUT_S ({visibility_timeout_s:g} s), so"
+            " those retries would run twice:\n" + "\n".join(problems) + "\nRaise"
+            " VISIBILITY_TIMEOUT_S above the longest wait, or lower the policy's"
+            " max_delay_s."
+        )
+
+
+def _check_at_start(sender: Any = None, **_: Any) -> None:
+    # Celery logs and swallows an Exception raised by a signal receiver, so the
+    # refusal leaves as SystemExit, which stops the worker before it consumes.
+    from project.typed.registry import load_all
+
+    limit = redis_visibility_timeout_s(sender.app.conf)
+    if limit is None:
+        return
+    try:
+        check_retry_delays(load_all().values(), limit)
+    except ConfigurationError as exc:
+        raise SystemExit(f"project: {exc}") from None

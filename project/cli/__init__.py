@@ -8,6 +8,7 @@ from __future__ import annotations
 import click
 
 from project.cli import health as _health
+from project.cli import schedules as _schedules
 from project.cli import schemas as _schemas
 from project.cli import tasks as _tasks
 
@@ -20,4 +21,5 @@ def main() -> None:
 main.add_command(_tasks.send)
 main.add_command(_tasks.list_tasks)
 main.add_command(_schemas.schemas)
+main.add_command(_schedules.schedules)
 main.add_command(_health.health)

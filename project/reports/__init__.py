@@ -1,0 +1,1 @@
+"""The daily report: built from the outcome statistics, written as JSON and HTML."""
