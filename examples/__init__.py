@@ -1,0 +1,1 @@
+"""Web apps that produce tasks: a Flask app and a Django project."""
