@@ -13,6 +13,7 @@ import time
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
+from urllib.parse import urlsplit
 
 from celery import Celery, signals
 
@@ -71,11 +72,18 @@ def check_broker(app: Celery, timeout_s: float) -> Check:
     try:
         connection.ensure_connection(max_retries=1, timeout=timeout_s)
     except Exception as exc:
-        where = connection.as_uri()  # without the password
+        where = location(str(app.conf.broker_url))
         return Check("broker", False, f"broker {where} unreachable: {exc}")
     finally:
         connection.release()
     return Check("broker", True, "broker reachable")
+
+
+def location(url: str) -> str:
+    """scheme://host:port of a URL, never its credentials (first of a list)."""
+    parts = urlsplit(url.split(";")[0])
+    port = f":{parts.port}" if parts.port else ""
+    return f"{parts.scheme}://{parts.hostname or 'localhost'}{port}"
 
 
 def check_workers(app: Celery, timeout_s: float, required: str | None) -> Check:
@@ -99,7 +107,8 @@ def check_beat(app: Celery, required: bool) -> Check:
         return Check("beat", not required, "beat: no beat holds the lock")
     timeout_s = float(conf.lock_timeout or 5 * app.conf.beat_max_loop_interval)
     age_s = max(0.0, timeout_s - ttl_ms / 1000)
-    holder = token.decode(errors="replace")[:8] if isinstance(token, bytes) else ""
+    text = token.decode(errors="replace") if isinstance(token, bytes) else str(token)
+    holder = text[:8]  # RedBeat's token: enough of it to tell two holders apart
     # The holder extends the lock on every tick, at most one loop interval apart.
     stale = age_s > 2 * float(app.conf.beat_max_loop_interval or 300) + 5
     detail = f"beat lock held by {holder}, last tick {age_s:.0f} s ago"
