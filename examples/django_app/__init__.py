@@ -1,0 +1,1 @@
+"""A Django project that enqueues typed tasks after its transactions commit."""
