@@ -21,9 +21,9 @@ from pathlib import Path
 from typing import Any
 
 import click
-import jsonschema
+import jsonschema  # type: ignore[import-untyped]
 import pytest
-import yaml
+import yaml  # type: ignore[import-untyped]
 
 from project.cli.health import health
 from tests.support.ports import free_port, wait_for_port
