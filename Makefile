@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
 .DEFAULT_GOAL := help
-.PHONY: help install run test lint typecheck fmt lock clean
+.PHONY: help install browser run test lint typecheck fmt lock clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -23,7 +23,10 @@ $(STAMP): pyproject.toml requirements.lock
 run: install ## Start Redis (if none), an SMTP sink, the worker, beat and Flower
 	$(BIN)/python -m project.devstack
 
-test: install ## Run the whole test suite against real services it starts itself
+browser: ## Install Debian's chromium and docker-compose for the Flower and compose tests
+	scripts/install-browser.sh
+
+test: install browser ## Run the whole test suite against real services it starts itself
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 lint: install ## ruff
