@@ -105,14 +105,20 @@ class ProjectEntry(RedBeatSchedulerEntry):  # type: ignore[misc]
             "missed": self.missed,
         }
 
-    def save(self) -> ProjectEntry:
-        """Write the definition, keep an existing last run, index the next slot."""
-        meta = {"last_run_at": self.last_run_at}
+    def save(self, *, replace_last_run: bool = False) -> ProjectEntry:
+        """Write the definition and index the next slot.
+
+        An existing last run is kept (so a restart does not fire again) unless
+        `replace_last_run`: an entry whose timing changed starts afresh.
+        """
+        meta = json.dumps({"last_run_at": self.last_run_at}, cls=RedBeatJSONEncoder)
+        definition = json.dumps(self.definition(), cls=EntryEncoder)
         with get_redis(self.app).pipeline() as pipe:
-            pipe.hset(
-                self.key, "definition", json.dumps(self.definition(), cls=EntryEncoder)
-            )
-            pipe.hsetnx(self.key, "meta", json.dumps(meta, cls=RedBeatJSONEncoder))
+            pipe.hset(self.key, "definition", definition)
+            if replace_last_run:
+                pipe.hset(self.key, "meta", meta)
+            else:
+                pipe.hsetnx(self.key, "meta", meta)
             pipe.zadd(self.app.redbeat_conf.schedule_key, {self.key: self.score})
             pipe.execute()
         return self
@@ -149,22 +155,25 @@ class ProjectScheduler(RedBeatScheduler):  # type: ignore[misc]
     def update_from_dict(self, dict_: dict[str, Any]) -> None:
         for name, definition in dict_.items():
             entry = self._maybe_entry(name, definition)
-            entry.last_run_at = self._last_run_kept(entry)
-            entry.save()
-            logger.debug("Stored schedule entry %s", name)
+            stored = self._stored(entry)
+            if stored is not None and stored.schedule == entry.schedule:
+                entry.last_run_at = stored.last_run_at or clock.now()
+                entry.save()
+                continue
+            if stored is not None:
+                logger.info(
+                    "Schedule entry %s changed its timing; it starts afresh", name
+                )
+            # New or edited: the first fire is the first slot from now.
+            entry.last_run_at = clock.now()
+            entry.save(replace_last_run=True)
 
-    def _last_run_kept(self, entry: ProjectEntry) -> datetime:
-        """The stored last run, unless the timing changed: then from now on."""
+    def _stored(self, entry: ProjectEntry) -> ProjectEntry | None:
         try:
-            stored = self.Entry.from_key(entry.key, app=self.app)
+            stored: ProjectEntry = self.Entry.from_key(entry.key, app=self.app)
         except KeyError:
-            return clock.now()
-        if stored.schedule != entry.schedule or stored.last_run_at is None:
-            logger.info(
-                "Schedule entry %s changed its cron; it starts afresh", entry.name
-            )
-            return clock.now()
-        return stored.last_run_at  # type: ignore[no-any-return]
+            return None
+        return stored
 
     @property
     def schedule(self) -> dict[str, ProjectEntry]:
