@@ -33,6 +33,26 @@ class PermanentError(ProjectError):
     """Raised by a task when retrying cannot help: the task fails for good at once."""
 
 
+class TransientError(ProjectError):
+    """Raised by a task when a later attempt may succeed: the task is retried."""
+
+
+class CallbackMismatch(ProjectError, TypeError):
+    """A callback task cannot take what it would be given; nothing was published."""
+
+
+class DelayTooLong(ProjectError, ValueError):
+    """A countdown or ETA reaches the Redis visibility timeout: it would run twice."""
+
+
+class WorkerLost(PermanentError):
+    """A message was delivered too often without finishing, and is quarantined.
+
+    Its runs killed their process or the whole worker (os._exit, a segfault, an
+    OOM kill, kill -9), so it is stored as a dead letter instead of run again.
+    """
+
+
 class ValidationFailed(PermanentError):
     """A payload or result did not match its model. Carries pydantic's field errors.
 

@@ -9,6 +9,7 @@ because URLs and passwords may hold secrets.
 from __future__ import annotations
 
 import functools
+from pathlib import Path
 from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 
@@ -20,7 +21,7 @@ from pydantic import (
     field_validator,
     model_validator,
 )
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from project.errors import ConfigurationError
 from project.mail.address import normalize_address
@@ -32,6 +33,10 @@ BACKEND_SCHEMES = ("redis", "rediss", "sentinel")
 PLACEHOLDER_SECRETS = frozenset({"changeme", "change-me", "secret", "password", ""})
 
 Port = Annotated[int, Field(ge=1, le=65535)]
+
+MIN_VISIBILITY_TIMEOUT_S = 60
+# Tests of crashes wait for redeliveries, so APP_ENV=test may go this low.
+MIN_TEST_VISIBILITY_TIMEOUT_S = 5
 
 
 def _check_scheme(url: str, allowed: tuple[str, ...]) -> str:
@@ -83,8 +88,9 @@ class Settings(BaseSettings):
     redis_url: Annotated[str, AfterValidator(_backend_url)] = "redis://127.0.0.1:6379/0"
     broker_url: Annotated[str | None, AfterValidator(_optional_broker_url)] = None
     # With late acks, an unacknowledged Redis message is delivered again after this
-    # many seconds; broker and result backend must agree on it.
-    visibility_timeout_s: Annotated[int, Field(ge=60)] = 3600
+    # many seconds; broker and result backend must agree on it. Below 60 s only
+    # with APP_ENV=test, where crash tests wait for redeliveries.
+    visibility_timeout_s: Annotated[int, Field(ge=MIN_TEST_VISIBILITY_TIMEOUT_S)] = 3600
     result_expires_s: Annotated[int, Field(ge=60)] = 86400
     amqp_quorum_queues: bool = False
 
@@ -96,8 +102,28 @@ class Settings(BaseSettings):
     smtp_timeout_s: Annotated[float, Field(gt=0, le=300)] = 10.0
     mail_from: Annotated[str, AfterValidator(_mail_from)] = "no-reply@example.com"
 
+    # Failure handling (docs/FAILURES.md). Dead letters beyond the bound push out
+    # the oldest; `maintenance.cleanup` removes those older than the retention.
+    dead_letter_max: Annotated[int, Field(ge=1)] = 10_000
+    dead_letter_retention_days: Annotated[int, Field(ge=1)] = 30
+    # Runs of one attempt that may kill their worker before the message is
+    # quarantined as a dead letter with reason worker-lost.
+    poison_max_deliveries: Annotated[int, Field(ge=1, le=100)] = 3
+    # How long "this task already sent its e-mail" is remembered; must outlive
+    # any redelivery, so it is checked against the visibility timeout.
+    idempotency_ttl_s: Annotated[int, Field(ge=60)] = 7 * 86400
+
     log_format: Literal["text", "json"] = "text"
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+
+    # Beat and the scheduled jobs (docs/SCHEDULES.md).
+    beat_loop_interval_s: Annotated[float, Field(gt=0, le=60)] = 5.0
+    beat_lock_timeout_s: Annotated[float, Field(gt=0)] = 20.0
+    reports_dir: Path = Path("var/reports")
+    # Comma-separated addresses; empty: the daily report is not e-mailed.
+    report_recipients: Annotated[list[str], NoDecode] = []
+    report_retention_days: Annotated[int, Field(ge=1)] = 30
+    stats_retention_days: Annotated[int, Field(ge=1)] = 90
 
     # `user:password`, several separated by commas. Without it Flower starts only
     # when it listens on 127.0.0.1 (project/flower_config.py).
@@ -151,6 +177,28 @@ class Settings(BaseSettings):
             )
         return self
 
+    @field_validator("report_recipients", mode="before")
+    @classmethod
+    def _recipients(cls, value: Any) -> list[str]:
+        items = value.split(",") if isinstance(value, str) else list(value or [])
+        try:
+            return [normalize_address(str(item)) for item in items if str(item).strip()]
+        except ValueError as exc:
+            raise ValueError(
+                f"expected e-mail addresses separated by commas: {exc}"
+            ) from None
+
+    @model_validator(mode="after")
+    def _beat_timing(self) -> Settings:
+        from project.scheduling.timing import beat_timing_problem
+
+        problem = beat_timing_problem(
+            self.beat_loop_interval_s, self.beat_lock_timeout_s
+        )
+        if problem:
+            raise ValueError(problem)
+        return self
+
     @model_validator(mode="after")
     def _no_placeholder_secrets(self) -> Settings:
         if self.app_env == "development" or self.smtp_password is None:
@@ -159,6 +207,23 @@ class Settings(BaseSettings):
             raise ValueError(
                 "SMTP_PASSWORD still holds a placeholder; set a real secret, or unset"
                 " SMTP_PASSWORD when the SMTP server needs no login"
+            )
+        return self
+
+    @model_validator(mode="after")
+    def _visibility_timeout_fits(self) -> Settings:
+        timeout = self.visibility_timeout_s
+        if timeout < MIN_VISIBILITY_TIMEOUT_S and self.app_env != "test":
+            raise ValueError(
+                f"VISIBILITY_TIMEOUT_S is {timeout} s; expected at least"
+                f" {MIN_VISIBILITY_TIMEOUT_S} s (shorter ones are for APP_ENV=test):"
+                " a task still running when it passes is delivered a second time"
+            )
+        if self.idempotency_ttl_s <= timeout:
+            raise ValueError(
+                f"IDEMPOTENCY_TTL_S ({self.idempotency_ttl_s} s) must exceed"
+                f" VISIBILITY_TIMEOUT_S ({timeout} s), or a redelivered task could"
+                " send its e-mail again"
             )
         return self
 

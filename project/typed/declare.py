@@ -16,6 +16,7 @@ from pydantic import BaseModel
 
 from project.errors import DeclarationError
 from project.queues import QUEUE_NAMES
+from project.retry import DEFAULT_POLICY, RetryPolicy
 from project.typed.registry import check_unique, register
 from project.typed.task import P, R, TaskSpec, TypedCeleryTask, TypedTask
 
@@ -28,6 +29,7 @@ def typed_task(
     queue: str = "default",
     soft_time_limit_s: float = 60.0,
     time_limit_s: float = 90.0,
+    retry: RetryPolicy = DEFAULT_POLICY,
     app: Any = None,
 ) -> Callable[[Callable[[P], R]], TypedTask[P, R]]:
     """Declare a typed task.
@@ -35,6 +37,8 @@ def typed_task(
     `name` is the stable name on the wire (`email.send`), independent of the
     module path, so code can move without breaking queued messages. The soft time
     limit raises SoftTimeLimitExceeded inside the task; the hard one kills it.
+    `retry` says how often and after what waits a transient failure is tried
+    again (project.retry; `NO_RETRY` for none).
     """
     _check_options(name, queue, soft_time_limit_s, time_limit_s)
 
@@ -49,6 +53,7 @@ def typed_task(
             soft_time_limit_s=soft_time_limit_s,
             time_limit_s=time_limit_s,
             parameter=parameter,
+            retry=retry,
         )
         typed: TypedTask[P, R] = TypedTask(fn, spec, None)
         typed.celery_task = _celery_task(app, typed)
@@ -65,7 +70,7 @@ def _celery_task(app: Any, typed: TypedTask[Any, Any]) -> Any:
         app = default_app
 
     def run(self: TypedCeleryTask, *args: Any, **kwargs: Any) -> Any:
-        return typed.execute(args, kwargs)
+        return self.run_typed(args, kwargs)
 
     run.__name__ = typed.fn.__name__
     run.__doc__ = typed.fn.__doc__
@@ -77,6 +82,9 @@ def _celery_task(app: Any, typed: TypedTask[Any, Any]) -> Any:
         queue=spec.queue,
         soft_time_limit=spec.soft_time_limit_s,
         time_limit=spec.time_limit_s,
+        # The policy decides every retry (project.typed.failure); this is
+        # Celery's own backstop, in its terms: retries after the first attempt.
+        max_retries=spec.retry.retries,
         # The message carries one JSON object; Celery's own signature check would
         # compare it against `run(*args, **kwargs)` and learn nothing.
         typing=False,

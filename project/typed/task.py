@@ -12,14 +12,22 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from datetime import datetime
-from typing import TYPE_CHECKING, Any, Generic, TypeVar, cast
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar, cast
 
 from celery import Task
 from pydantic import BaseModel, ValidationError
 from pydantic_core import PydanticSerializationError
 
-from project.errors import FieldErrors, PayloadInvalid, ResultInvalid
+from project.errors import (
+    CallbackMismatch,
+    DelayTooLong,
+    FieldErrors,
+    PayloadInvalid,
+    ResultInvalid,
+)
+from project.retry import DEFAULT_POLICY, RetryPolicy
+from project.typed import failure
 from project.typed.redact import payload_repr
 
 if TYPE_CHECKING:
@@ -27,6 +35,21 @@ if TYPE_CHECKING:
 
 P = TypeVar("P", bound=BaseModel)
 R = TypeVar("R", bound=BaseModel | None)
+T_contra = TypeVar("T_contra", contravariant=True)
+
+
+class Accepts(Protocol[T_contra]):
+    """A typed task whose payload type accepts a `T_contra`: a callback's type.
+
+    `on_success: Accepts[R]` lets mypy refuse a success callback whose payload
+    model is not the result model of the task it follows.
+    """
+
+    @property
+    def name(self) -> str: ...
+
+    def dump_payload(self, payload: T_contra, /) -> Any: ...
+
 
 PAYLOAD_KEYWORD = "payload"
 
@@ -42,12 +65,40 @@ class TaskSpec:
     soft_time_limit_s: float
     time_limit_s: float
     parameter: str
+    retry: RetryPolicy = DEFAULT_POLICY
 
 
 class TypedCeleryTask(Task):  # type: ignore[misc]
-    """Base class of the Celery tasks behind typed tasks; holds the typed side."""
+    """Base class of the Celery tasks behind typed tasks; holds the typed side.
+
+    Its hooks carry the failure handling of `project.typed.failure`: a run is
+    counted (poison messages), a failed attempt retries or fails for good, and a
+    task that failed for good becomes a dead letter.
+    """
 
     typed: TypedTask[Any, Any]
+    # Every failure is expected here: Celery logs it at INFO without a traceback,
+    # and the one ERROR line of a failed task comes from project.typed.failure.
+    throws = (Exception,)
+
+    def run_typed(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+        """Count the run, validate, run the function; retry or fail on an error."""
+        try:
+            failure.admit_run(self)
+            return self.typed.execute(args, kwargs)
+        except Exception as exc:
+            raise failure.retry_or_give_up(self, exc, args, kwargs) from None
+
+    def on_failure(
+        self,
+        exc: BaseException,
+        task_id: str,
+        args: tuple[Any, ...],
+        kwargs: dict[str, Any],
+        einfo: Any,
+    ) -> None:
+        traceback = str(einfo.traceback) if einfo is not None else None
+        failure.on_celery_failure(self, task_id, exc, args, kwargs, traceback)
 
 
 class TypedTask(Generic[P, R]):
@@ -100,10 +151,22 @@ class TypedTask(Generic[P, R]):
         priority: int | None = None,
         task_id: str | None = None,
         headers: Mapping[str, Any] | None = None,
+        on_success: Accepts[R] | None = None,
+        on_error: Accepts[failure.FailureRecord] | None = None,
     ) -> TypedResult[R]:
-        """Like Celery's `apply_async`, with the payload model as the one argument."""
+        """Like Celery's `apply_async`, with the payload model as the one argument.
+
+        `on_success` is a typed task that gets the result model as its payload;
+        `on_error` one that gets a FailureRecord once, after the last attempt
+        failed. A callback of the wrong type raises CallbackMismatch (mypy
+        refuses it too) and nothing is published.
+        """
         from project.typed.result import TypedResult
 
+        self._check_delay(countdown, eta)
+        all_headers = dict(headers or {})
+        if on_error is not None:
+            all_headers[failure.ON_ERROR_HEADER] = self._error_callback(on_error)
         options = _options(
             countdown=countdown,
             eta=eta,
@@ -111,7 +174,8 @@ class TypedTask(Generic[P, R]):
             queue=queue,
             priority=priority,
             task_id=task_id,
-            headers=dict(headers) if headers else None,
+            headers=all_headers or None,
+            link=self._success_callback(on_success),
         )
         data = self.dump_payload(payload)
         options.setdefault("argsrepr", payload_repr(data))
@@ -145,6 +209,50 @@ class TypedTask(Generic[P, R]):
         return self.celery_task.signature(
             (self.dump_payload(payload),), immutable=True, **options
         )
+
+    # -- callbacks and delays ----------------------------------------------------
+
+    def _success_callback(self, callback: Accepts[Any] | None) -> Any:
+        if callback is None:
+            return None
+        target = _typed_callback(self.name, "on_success", callback)
+        if self.result_type is None or not issubclass(
+            self.result_type, target.payload_type
+        ):
+            given = self.result_type.__name__ if self.result_type else "no result"
+            raise CallbackMismatch(
+                f"on_success of task {self.name}: {target.name} takes"
+                f" {target.payload_type.__name__}, but {self.name} gives {given}"
+            )
+        return target.s()
+
+    def _error_callback(self, callback: Accepts[Any]) -> str:
+        target = _typed_callback(self.name, "on_error", callback)
+        if not issubclass(failure.FailureRecord, target.payload_type):
+            raise CallbackMismatch(
+                f"on_error of task {self.name}: {target.name} takes"
+                f" {target.payload_type.__name__}; an error callback takes"
+                " FailureRecord"
+            )
+        return target.name
+
+    def _check_delay(self, countdown: float | None, eta: datetime | None) -> None:
+        """Refuse a delay that reaches the Redis visibility timeout: it runs twice."""
+        from project.celery_app import redis_visibility_timeout_s
+
+        limit = redis_visibility_timeout_s(self.celery_task.app.conf)
+        if limit is None or (countdown is None and eta is None):
+            return
+        delay_s = countdown if countdown is not None else 0.0
+        if eta is not None:
+            delay_s = (eta - datetime.now(UTC)).total_seconds()
+        if delay_s >= limit:
+            raise DelayTooLong(
+                f"task {self.name}: a delay of {delay_s:g} s reaches the Redis"
+                f" visibility timeout ({limit:g} s), so the message would be"
+                " delivered twice; use a shorter delay, a schedule entry, or raise"
+                " VISIBILITY_TIMEOUT_S"
+            )
 
     def result(self, task_id: str) -> TypedResult[R]:
         """The typed handle of an earlier call, from its id."""
@@ -212,10 +320,11 @@ class TypedTask(Generic[P, R]):
 
     def execute(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
         """Validate the raw message arguments, run the function, return JSON."""
-        payload = self.parse_payload(self._payload_argument(args, kwargs))
+        payload = self.parse_payload(self.payload_argument(args, kwargs))
         return self.dump_result(self.fn(payload))
 
-    def _payload_argument(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+    def payload_argument(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+        """The one payload object of a message's arguments, or PayloadInvalid."""
         if len(args) == 1 and not kwargs:
             return args[0]
         keywords = {PAYLOAD_KEYWORD, self.spec.parameter}
@@ -256,6 +365,14 @@ def _none_error(got: object) -> dict[str, Any]:
     return _error(
         "none_required", f"the task declares no result, got {type(got).__name__}"
     )
+
+
+def _typed_callback(name: str, role: str, callback: Any) -> TypedTask[Any, Any]:
+    if not isinstance(callback, TypedTask):
+        raise CallbackMismatch(
+            f"{role} of task {name} must be a typed task, got {type(callback).__name__}"
+        )
+    return callback
 
 
 def _options(**options: Any) -> dict[str, Any]:

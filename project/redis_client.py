@@ -1,0 +1,17 @@
+"""One Redis client per URL and process, for the project's own keys.
+
+redis-py's connection pool notices a fork and opens new connections in the child,
+so a client made before the worker forks its pool is still safe to use after.
+"""
+
+from __future__ import annotations
+
+import functools
+
+import redis
+
+
+@functools.cache
+def redis_client(url: str) -> redis.Redis:
+    """A client for `url`; the same object on every call in this process."""
+    return redis.Redis.from_url(url, health_check_interval=30)
