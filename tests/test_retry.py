@@ -1,4 +1,4 @@
-"""The retry policy: delays, jitter and its floor, refusals, classification, start-up."""
+"""The retry policy: delays, the jitter floor, refusals, classification, start-up."""
 
 from __future__ import annotations
 
@@ -160,7 +160,9 @@ def test_start_up_refuses_waits_that_reach_the_visibility_timeout() -> None:
 
 
 def test_a_short_visibility_timeout_is_only_for_tests() -> None:
-    assert load_settings(app_env="test", visibility_timeout_s=8).visibility_timeout_s == 8
+    assert (
+        load_settings(app_env="test", visibility_timeout_s=8).visibility_timeout_s == 8
+    )
     with pytest.raises(ConfigurationError) as caught:
         load_settings(app_env="production", visibility_timeout_s=8)
     assert "VISIBILITY_TIMEOUT_S is 8 s; expected at least 60 s" in str(caught.value)

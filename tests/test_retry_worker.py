@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 import random
 import uuid
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -24,11 +23,11 @@ def key() -> str:
 
 
 @pytest.fixture
-def seeded(monkeypatch: pytest.MonkeyPatch) -> Iterator[int]:
+def seeded(monkeypatch: pytest.MonkeyPatch) -> int:
     """Seed the worker's random source (the thread worker shares this process)."""
     seed = random.randrange(1 << 30)
     monkeypatch.setattr(retry, "RANDOM", random.Random(seed))
-    yield seed
+    return seed
 
 
 def failure_lines(caplog: pytest.LogCaptureFixture, task_id: str) -> list[Any]:
@@ -44,7 +43,8 @@ def test_a_transient_failure_retries_exactly_as_the_policy_says(
 ) -> None:
     # Given a task that always fails with a transient error
     name = key()
-    expected = random.Random(seed := seeded)
+    seed = seeded
+    expected = random.Random(seed)
     waits = [FAST.delay_s(n, expected) for n in (1, 2)]
 
     # When it runs

@@ -60,7 +60,8 @@ def runs(key: str) -> int:
 
 
 def collected(key: str) -> list[str]:
-    return [item.decode() for item in client().lrange(PREFIX + "collected:" + key, 0, -1)]
+    items = client().lrange(PREFIX + "collected:" + key, 0, -1)
+    return [item.decode() if isinstance(item, bytes) else str(item) for item in items]
 
 
 def _raise(failure: Failure, attempt: int) -> None:
