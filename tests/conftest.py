@@ -39,8 +39,11 @@ def pytest_configure(config: pytest.Config) -> None:
             "MAIL_FROM": "no-reply@example.com",
         }
     )
-    # Settings from a developer's .env must not leak into the suite.
+    # Settings from a developer's .env must not leak into the suite; a run on
+    # another broker (tests/test_rabbitmq.py) names it in TEST_BROKER_URL.
     os.environ.pop("BROKER_URL", None)
+    if os.environ.get("TEST_BROKER_URL"):
+        os.environ["BROKER_URL"] = os.environ["TEST_BROKER_URL"]
     os.chdir(folder)
 
 
