@@ -11,6 +11,7 @@ a wildcard hour follows real time (23 and 25 hourly fires on the change days).
 
 from __future__ import annotations
 
+import itertools
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -128,7 +129,7 @@ def test_hourly_entry_follows_real_time(
     per_day = Counter(fire.at.astimezone(tz).date() for fire in fires)
     # Then it fired once per real hour: 23 or 25 times that day, 24 the day after
     assert per_day == {day: fires_that_day, day + timedelta(days=1): 24}
-    gaps = {b.at - a.at for a, b in zip(fires, fires[1:], strict=False)}
+    gaps = {b.at - a.at for a, b in itertools.pairwise(fires)}
     assert gaps == {timedelta(hours=1)}
     assert all(fire.at.minute == 0 and fire.at.second == 0 for fire in fires)
 

@@ -87,6 +87,8 @@ def processes(settings: Settings) -> dict[str, str]:
         f" --port {settings.smtp_port} --folder {mail}"
     )
     found["worker"] = f"{python} -m celery -A project worker --loglevel INFO"
+    # RedBeat keeps the schedule in Redis: beat needs no schedule file or flags.
+    found["beat"] = f"{python} -m celery -A project beat --loglevel INFO"
     return found
 
 
@@ -100,6 +102,9 @@ def banner(names: list[str]) -> str:
             "  .venv/bin/project send email.send"
             ' \'{"user_id":"u-1","email":" New.User@Example.COM ",'
             '"template":"welcome"}\' --wait',
+            "See the schedule, and write yesterday's report now:",
+            "  .venv/bin/project schedules",
+            "  .venv/bin/project schedules run daily-report",
             "",
         ]
     )

@@ -81,6 +81,12 @@ class TypedCeleryTask(Task):  # type: ignore[misc]
     # and the one ERROR line of a failed task comes from project.typed.failure.
     throws = (Exception,)
 
+    def before_start(self, task_id: str, args: Any, kwargs: Any) -> None:
+        """Skip a second delivery of a schedule slot (raises Celery's Ignore)."""
+        from project.scheduling.slots import claim_or_skip
+
+        claim_or_skip(self.request)
+
     def run_typed(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
         """Count the run, validate, run the function; retry or fail on an error."""
         try:
