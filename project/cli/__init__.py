@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import click
 
+from project.cli import deadletter as _deadletter
 from project.cli import health as _health
 from project.cli import schedules as _schedules
 from project.cli import schemas as _schemas
@@ -23,3 +24,4 @@ main.add_command(_tasks.list_tasks)
 main.add_command(_schemas.schemas)
 main.add_command(_schedules.schedules)
 main.add_command(_health.health)
+main.add_command(_deadletter.deadletter)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 import smtplib
-from typing import Literal
+from typing import Literal, cast
 
 import redis
 from pydantic import BaseModel
@@ -108,3 +108,9 @@ def collect_failure(payload: FailureRecord) -> None:
     """An error callback: records the failure record it was given."""
     key = str(payload.payload["key"]) if isinstance(payload.payload, dict) else "?"
     client().rpush(PREFIX + "collected:" + key, payload.model_dump_json())
+
+
+@typed_task(name="faults.bad_result")
+def bad_result(payload: Crash) -> FlakyDone:
+    """Return something that is not a FlakyDone: an invalid result."""
+    return cast(FlakyDone, {"key": payload.key})
