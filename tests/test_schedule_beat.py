@@ -207,3 +207,15 @@ def test_the_stored_definition_is_json_with_the_zone(app: Any, redbeat: Any) -> 
     }
     assert definition["options"]["queue"] == "reports"
     assert definition["dynamic"] is False
+
+
+def test_the_last_run_is_shown_only_once_beat_fired(app: Any, redbeat: Any) -> None:
+    def last_run() -> datetime | None:
+        view = next(v for v in list_entries(app) if v.name == "shown")
+        return view.last_run_at
+
+    with SchedulerDriver(app, NOON) as driver:
+        driver.add("shown", "0 13 * * *")
+        assert last_run() is None
+        driver.run_until("shown", NOON + timedelta(hours=2))
+        assert last_run() == datetime(2026, 6, 10, 13, 0, tzinfo=UTC)

@@ -6,6 +6,7 @@ from datetime import datetime
 from typing import Any
 
 import click
+import redis
 from cron_descriptor import (  # type: ignore[import-untyped]
     ExpressionDescriptor,
     Options,
@@ -68,7 +69,10 @@ def schedules(ctx: click.Context, as_json: bool) -> None:
     """List the schedule entries with their next runs; or add, remove, run one."""
     if ctx.invoked_subcommand is not None:
         return
-    rows = [_row(view) for view in list_entries(_app())]
+    try:
+        rows = [_row(view) for view in list_entries(_app())]
+    except redis.RedisError as exc:
+        fail(f"cannot read the schedule from Redis (REDIS_URL): {exc}")
     if as_json:
         print_json(rows)
         return

@@ -49,6 +49,18 @@ def load_entry(app: Any, name: str) -> ProjectEntry | None:
         return None
 
 
+def _last_run(stored: ProjectEntry | None) -> datetime | None:
+    """When beat last fired the entry; None when it never did.
+
+    RedBeat stores a new entry with `last_run_at` = the time it was saved, so
+    only a run count above zero means a real run.
+    """
+    if stored is None or not stored.total_run_count:
+        return None
+    last: datetime | None = stored.last_run_at
+    return last
+
+
 def _view(name: str, entry: ProjectEntry, last_run_at: datetime | None) -> EntryView:
     return EntryView(
         name=name,
@@ -69,12 +81,12 @@ def list_entries(app: Any) -> list[EntryView]:
     for name, declared in statics.items():
         stored = load_entry(app, name)
         entry = ProjectEntry(name=name, app=app, **beat_definition(declared))
-        views.append(_view(name, entry, stored.last_run_at if stored else None))
+        views.append(_view(name, entry, _last_run(stored)))
     for key in sorted(get_redis(app).zrange(app.redbeat_conf.schedule_key, 0, -1)):
         name = key.removeprefix(app.redbeat_conf.key_prefix)
         stored = load_entry(app, name)
         if name not in statics and stored is not None and stored.dynamic:
-            views.append(_view(name, stored, stored.last_run_at))
+            views.append(_view(name, stored, _last_run(stored)))
     return views
 
 

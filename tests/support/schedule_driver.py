@@ -87,6 +87,7 @@ class SchedulerDriver:
                 **({"expires": expires_s} if expires_s else {}),
             },
             missed=missed,
+            dynamic=True,
             last_run_at=last_run_at or self.clock.moment,
             app=self.app,
         )
