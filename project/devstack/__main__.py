@@ -17,6 +17,7 @@ from urllib.parse import urlsplit
 import redis
 from honcho.manager import Manager
 
+from project.devstack import flower
 from project.settings import Settings, get_settings
 
 DATA = Path("var")
@@ -89,6 +90,7 @@ def processes(settings: Settings) -> dict[str, str]:
     found["worker"] = f"{python} -m celery -A project worker --loglevel INFO"
     # RedBeat keeps the schedule in Redis: beat needs no schedule file or flags.
     found["beat"] = f"{python} -m celery -A project beat --loglevel INFO"
+    found["flower"] = flower.flower_command(python)
     return found
 
 
@@ -114,6 +116,7 @@ def main() -> None:
     settings = get_settings()
     commands = processes(settings)
     print(banner(list(commands)), flush=True)
+    print("\n".join(flower.banner_lines(flower.session_credential(settings))))
     manager = Manager()
     for name, command in commands.items():
         manager.add_process(name, command)
