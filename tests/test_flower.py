@@ -6,6 +6,7 @@ The browser test is in test_flower_browser.py; these check the HTTP surface.
 from __future__ import annotations
 
 import json
+import os
 import secrets
 import time
 import uuid
@@ -176,3 +177,27 @@ def _send_until_flower_sees_it(flower: FlowerProcess, credentials: str) -> str:
         if flower.sees_task(str(handle.id), credentials):
             return str(handle.id)
     raise AssertionError("Flower saw none of 10 tasks sent while it ran")
+
+
+def test_make_run_starts_flower_on_loopback_with_a_session_credential(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from project.devstack import flower as devstack_flower
+    from project.devstack.__main__ import processes
+    from project.settings import load_settings
+
+    # setenv first records the variable's state, so the undo removes what the
+    # code under test puts there.
+    monkeypatch.setenv("FLOWER_BASIC_AUTH", "placeholder:value")
+    monkeypatch.delenv("FLOWER_BASIC_AUTH")
+    settings = load_settings()
+
+    command = processes(settings)["flower"]
+    credential = devstack_flower.session_credential(settings)
+
+    assert "-m celery -A project flower --address=127.0.0.1 --port=" in command
+    user, _, password = credential.partition(":")
+    assert user == "admin"
+    assert len(password) >= 16
+    assert os.environ["FLOWER_BASIC_AUTH"] == credential
+    assert password in "\n".join(devstack_flower.banner_lines(credential))
