@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
 .DEFAULT_GOAL := help
-.PHONY: help install browser run test lint typecheck fmt lock clean
+.PHONY: help install browser run test bench lint typecheck fmt lock clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -28,6 +28,9 @@ browser: ## Install Debian's chromium and docker-compose for the Flower and comp
 
 test: install browser ## Run the whole test suite against real services it starts itself
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+bench: install ## Benchmarks (a few minutes, own Redis): table and bench/results/latest.json
+	$(BIN)/python -m bench
 
 lint: install ## ruff
 	$(BIN)/ruff check .
