@@ -289,3 +289,16 @@ def test_beat_script_starts_beat(
     process.send_signal(signal.SIGTERM)
 
     assert process.wait(timeout=60) == 0
+
+
+def test_operations_doc_lists_every_setting() -> None:
+    from project.settings import Settings
+
+    doc = (ROOT / "docs" / "OPERATIONS.md").read_text()
+    missing = [
+        name.upper()
+        for name in Settings.model_fields
+        if f"| `{name.upper()}` |" not in doc
+    ]
+
+    assert missing == [], "add these to the configuration table in docs/OPERATIONS.md"
