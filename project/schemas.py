@@ -14,6 +14,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from project.celery_app import TASK_MODULES
 from project.typed import load_all
 
 SCHEMA_DIALECT = "https://json-schema.org/draft/2020-12/schema"
@@ -43,11 +44,21 @@ def _stamped(schema: dict[str, Any], task: Any, kind: str) -> dict[str, Any]:
     }
 
 
+def app_tasks() -> dict[str, Any]:
+    """The app's own tasks: those of `TASK_MODULES`, not examples or benchmarks
+    that happen to be imported in the same process."""
+    return {
+        name: task
+        for name, task in load_all().items()
+        if task.fn.__module__ in TASK_MODULES
+    }
+
+
 def contract_files() -> dict[str, dict[str, Any]]:
     """File name -> JSON document, for every task, plus `index.json`."""
     files: dict[str, dict[str, Any]] = {}
     index: dict[str, Any] = {}
-    for name, task in load_all().items():
+    for name, task in app_tasks().items():
         files[f"{name}.payload.json"] = payload_schema(task)
         result = result_schema(task)
         if result is not None:

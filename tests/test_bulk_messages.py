@@ -23,8 +23,9 @@ from project.errors import PayloadInvalid
 from project.tasks.email import EmailJob, EmailTemplate, send_email
 
 QUEUE = "reports"
-# Differ per message by nature: ids, the delivery tag, the masked payload text.
-PER_MESSAGE = {"id", "root_id", "correlation_id", "delivery_tag", "argsrepr"}
+# Differ per message by nature: ids, the delivery tag, the masked payload text,
+# the publish time stamp of project.health.
+PER_MESSAGE = {"id", "root_id", "correlation_id", "delivery_tag", "argsrepr", "sent_at"}
 
 
 @pytest.fixture

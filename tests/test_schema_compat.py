@@ -14,11 +14,12 @@ from typing import Any, Literal
 import jsonschema  # type: ignore[import-untyped]
 import pytest
 from click.testing import CliRunner
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, create_model
 
 from project.cli import main
 from project.schema_compat import Side, narrowings, snapshot_problems
 from project.schemas import contract_files, read_snapshot
+from project.tasks.email import EmailJob, EmailResult
 
 SNAPSHOT = Path(__file__).resolve().parents[1] / "schemas"
 
@@ -45,47 +46,39 @@ def test_cli_writes_valid_schemas_and_the_envelope(tmp_path: Path) -> None:
 # Variants of email.send's payload, as a later commit might change it.
 
 
-class EmailJobField(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    user_id: str = Field(min_length=1, max_length=200)
-    email: str
-    template: Literal["welcome", "reset-password"]
-    name: str | None = Field(default=None, max_length=200)
-    reset_url: str | None = None
-
-
-class WithOptionalField(EmailJobField):
+class WithOptionalField(EmailJob):
     campaign: str | None = None
 
 
-class WithLooserLimit(EmailJobField):
+class WithLooserLimit(EmailJob):
     user_id: str = Field(min_length=1, max_length=500)
 
 
-class WithTighterLimit(EmailJobField):
+class WithTighterLimit(EmailJob):
     user_id: str = Field(min_length=1, max_length=50)
 
 
-class WithRequiredName(EmailJobField):
+class WithRequiredName(EmailJob):
     name: str = Field(max_length=200)
 
 
-class WithFewerTemplates(EmailJobField):
-    template: Literal["welcome"]
+class WithFewerTemplates(EmailJob):
+    template: Literal["welcome"]  # type: ignore[assignment]
 
 
-class WithNumericUserId(EmailJobField):
+class WithNumericUserId(EmailJob):
     user_id: int  # type: ignore[assignment]
 
 
-class WithoutName(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    user_id: str = Field(min_length=1, max_length=200)
-    email: str
-    template: Literal["welcome", "reset-password"]
-    reset_url: str | None = None
+WithoutName = create_model(
+    "WithoutName",
+    __config__=ConfigDict(extra="forbid"),
+    **{
+        name: (field.annotation, field)
+        for name, field in EmailJob.model_fields.items()
+        if name != "name"
+    },  # type: ignore[call-overload]
+)
 
 
 def payload_problems(model: type[BaseModel]) -> list[str]:
@@ -94,7 +87,7 @@ def payload_problems(model: type[BaseModel]) -> list[str]:
     return snapshot_problems({name: snapshot}, {name: model.model_json_schema()})
 
 
-@pytest.mark.parametrize("model", [EmailJobField, WithOptionalField, WithLooserLimit])
+@pytest.mark.parametrize("model", [EmailJob, WithOptionalField, WithLooserLimit])
 def test_compatible_payload_changes_pass(model: type[BaseModel]) -> None:
     assert payload_problems(model) == []
 
@@ -109,7 +102,7 @@ def test_compatible_payload_changes_pass(model: type[BaseModel]) -> None:
         (WithRequiredName, "name: required by the model, optional in the snapshot"),
         (
             WithFewerTemplates,
-            "template: the model no longer accepts ['reset-password']",
+            "template: the model no longer accepts ['reset-password'",
         ),
         (WithNumericUserId, "user_id: the snapshot accepts string, the model only"),
         (
@@ -126,9 +119,14 @@ def test_breaking_payload_changes_name_the_field_and_why(
     assert any(f"email.send: {expected}" in problem for problem in problems), problems
 
 
-class ResultWithoutSentAt(BaseModel):
-    message_id: str
-    template: Literal["welcome", "reset-password"]
+ResultWithoutSentAt = create_model(
+    "ResultWithoutSentAt",
+    **{
+        name: (field.annotation, field)
+        for name, field in EmailResult.model_fields.items()
+        if name != "sent_at"
+    },  # type: ignore[call-overload]
+)
 
 
 def test_a_result_must_keep_what_consumers_rely_on() -> None:

@@ -23,6 +23,7 @@ from project.queues import QUEUE_NAMES
 from project.typed.envelope import (
     SENT_EVENT_KEY,
     MessageSpec,
+    after_publish,
     build_message,
     event_batch_message,
 )
@@ -142,6 +143,7 @@ def _publish_redis(
                 event_batch_message(batch, app.clock.forward()),
             )
         pipe.execute()
+    after_publish(spec, built)
     return [item.task_id for item in built]
 
 

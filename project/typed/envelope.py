@@ -16,6 +16,7 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
+from celery import signals
 from celery.utils.nodenames import anon_nodename
 from celery.utils.time import utcoffset
 
@@ -44,30 +45,60 @@ class Built:
     message: str
     # The task-sent event for monitoring (Flower); None when events are off.
     event: dict[str, Any] | None
+    # As Celery's publish signals see them, for `after_task_publish`.
+    headers: dict[str, Any]
+    body: tuple[Any, ...]
 
 
 def build_message(spec: MessageSpec, data: Any, argsrepr: str, event: bool) -> Built:
-    """One queue message for one payload's JSON form `data`."""
+    """One queue message for one payload's JSON form `data`.
+
+    Sends `before_task_publish` as Celery's producer does, so receivers that
+    stamp headers (the queue-age stamp of `project.health`) see bulk messages too.
+    """
     task_id = str(uuid.uuid4())
-    body = json.dumps([[data], {}, NO_WORKFLOW]).encode()
+    body: tuple[Any, ...] = ([data], {}, NO_WORKFLOW)
     root_id = spec.root_id or task_id
+    headers = _headers(spec, task_id, root_id, argsrepr)
+    properties = {
+        "correlation_id": task_id,
+        "reply_to": spec.reply_to,
+        "delivery_mode": 2,
+        "delivery_info": {"exchange": "", "routing_key": spec.queue},
+        "priority": 0,
+    }
+    signals.before_task_publish.send(
+        sender=spec.task_name,
+        body=body,
+        exchange="",
+        routing_key=spec.queue,
+        declare=[],
+        headers=headers,
+        properties=properties,
+        retry_policy={},
+    )
     envelope = {
-        "body": base64.b64encode(body).decode("ascii"),
+        "body": base64.b64encode(json.dumps(body).encode()).decode("ascii"),
         "content-encoding": "utf-8",
         "content-type": "application/json",
-        "headers": _headers(spec, task_id, root_id, argsrepr),
-        "properties": {
-            "correlation_id": task_id,
-            "reply_to": spec.reply_to,
-            "delivery_mode": 2,
-            "delivery_info": {"exchange": "", "routing_key": spec.queue},
-            "priority": 0,
-            "body_encoding": "base64",
-            "delivery_tag": str(uuid.uuid4()),
-        },
+        "headers": headers,
+        "properties": properties
+        | {"body_encoding": "base64", "delivery_tag": str(uuid.uuid4())},
     }
     sent = _sent_event(spec, task_id, root_id, argsrepr) if event else None
-    return Built(task_id, json.dumps(envelope), sent)
+    return Built(task_id, json.dumps(envelope), sent, headers, body)
+
+
+def after_publish(spec: MessageSpec, built: list[Built]) -> None:
+    """`after_task_publish` for each message, once the chunk is in Redis."""
+    for item in built:
+        signals.after_task_publish.send(
+            sender=spec.task_name,
+            body=item.body,
+            headers=item.headers,
+            exchange="",
+            routing_key=spec.queue,
+        )
 
 
 def _headers(
