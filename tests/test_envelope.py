@@ -62,6 +62,7 @@ def envelope(task: str, queue: str, args: list[Any], kwargs: dict[str, Any]) -> 
             "argsrepr": "(...)",
             "kwargsrepr": "{}",
             "origin": "test-envelope@elsewhere",
+            "sent_at": time.time(),
         },
         "properties": {
             "correlation_id": task_id,
