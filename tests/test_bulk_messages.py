@@ -21,6 +21,7 @@ from click.testing import CliRunner
 from project.cli import main
 from project.errors import PayloadInvalid
 from project.tasks.email import EmailJob, EmailTemplate, send_email
+from project.typed.bulk import PartlyPublished, delay_many
 
 QUEUE = "reports"
 # Differ per message by nature: ids, the delivery tag, the masked payload text,
@@ -170,3 +171,28 @@ def test_cli_wants_either_a_payload_or_a_file() -> None:
 
     assert outcome.exit_code == 2
     assert "either a JSON payload or --from-file" in outcome.output
+
+
+def test_a_broker_failure_part_way_reports_what_was_queued(
+    broker: redis.Redis,
+) -> None:
+    # Given a Redis that starts refusing writes after the first chunk
+    def refuse_writes(count: int) -> None:
+        broker.config_set("min-replicas-to-write", 1)
+
+    try:
+        with pytest.raises(PartlyPublished) as caught:
+            delay_many(
+                send_email,
+                [job(n) for n in range(5)],
+                queue=QUEUE,
+                chunk_size=2,
+                on_published=refuse_writes,
+            )
+    finally:
+        broker.config_set("min-replicas-to-write", 0)
+
+    # Then the error says what was queued, and exactly those messages are there
+    assert "2 of 5 email.send messages were enqueued" in str(caught.value)
+    queued = [message["headers"]["id"] for message in messages(broker)]
+    assert queued == caught.value.task_ids

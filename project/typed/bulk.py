@@ -18,7 +18,7 @@ from urllib.parse import urlsplit
 import redis
 from celery import current_task
 
-from project.errors import PayloadInvalid
+from project.errors import PayloadInvalid, ProjectError
 from project.queues import QUEUE_NAMES
 from project.typed.envelope import (
     SENT_EVENT_KEY,
@@ -45,6 +45,23 @@ LAYOUT_OPTIONS = frozenset(
 Progress = Callable[[int], None]
 
 
+class PartlyPublished(ProjectError):
+    """Publishing stopped part-way: `task_ids` are the messages already queued.
+
+    Chunks are not one transaction; the caller decides whether to re-send the
+    rest (payloads `len(task_ids)` onwards) or to leave it.
+    """
+
+    def __init__(
+        self, task_name: str, task_ids: list[str], total: int, cause: Exception
+    ) -> None:
+        super().__init__(
+            f"{len(task_ids)} of {total} {task_name} messages were enqueued before"
+            f" publishing failed: {type(cause).__name__}: {cause}"
+        )
+        self.task_ids = list(task_ids)
+
+
 def delay_many(
     task: TypedTask[Any, Any],
     payloads: Iterable[Any],
@@ -56,8 +73,9 @@ def delay_many(
     """Validate every payload, then enqueue them `chunk_size` at a time.
 
     Nothing is published when any payload is invalid: PayloadInvalid names the
-    payload by its position (`3.email: ...`). `on_published(n)` is called after
-    each chunk with the number of messages it held.
+    payload by its position (`3.email: ...`). A broker failure part-way raises
+    PartlyPublished with the ids already queued. `on_published(n)` is called
+    after each chunk with the number of messages it held.
     """
     if chunk_size < 1:
         raise ValueError(f"chunk_size must be 1 or more, got {chunk_size}")
@@ -71,7 +89,10 @@ def delay_many(
     spec = _message_spec(task, target)
     task_ids: list[str] = []
     for chunk in _chunks(data, chunk_size):
-        task_ids.extend(publish(task, spec, chunk))
+        try:
+            task_ids.extend(publish(task, spec, chunk))
+        except Exception as exc:
+            raise PartlyPublished(task.name, task_ids, len(data), exc) from exc
         if on_published is not None:
             on_published(len(chunk))
     logger.debug("Published %d messages of task %s", len(task_ids), task.name)
