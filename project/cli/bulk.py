@@ -11,7 +11,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
 from project.cli.output import EXIT_USAGE, fail
 from project.errors import ValidationFailed
-from project.typed.bulk import delay_many
+from project.typed.bulk import PartlyPublished, delay_many
 
 # Invalid lines shown before the rest are only counted.
 SHOWN_ERRORS = 20
@@ -33,9 +33,17 @@ def send_file(task: Any, path: Path) -> None:
         transient=True,
     ) as progress:
         bar = progress.add_task(task.name, total=len(payloads))
-        handles = delay_many(
-            task, payloads, on_published=lambda n: progress.advance(bar, n)
-        )
+        try:
+            handles = delay_many(
+                task, payloads, on_published=lambda n: progress.advance(bar, n)
+            )
+        except PartlyPublished as exc:
+            # The ids already queued still go to stdout, so nothing is untracked.
+            for task_id in exc.task_ids:
+                click.echo(task_id)
+            fail(
+                f"{exc}; the payloads after the first {len(exc.task_ids)} were not sent"
+            )
     for handle in handles:
         click.echo(handle.id)
     console.print(f"enqueued {len(handles)} {task.name} tasks from {path}")
