@@ -101,3 +101,22 @@ def wait_until(done: Callable[[], bool], timeout_s: float = 300) -> None:
         if time.monotonic() > deadline:
             raise TimeoutError(f"not done after {timeout_s} s")
         time.sleep(0.005)
+
+
+def cpu_seconds(pid: int) -> float:
+    """CPU time (user + system) of a process and all its descendants so far."""
+    total = 0.0
+    ticks = os.sysconf("SC_CLK_TCK")
+    pending = [pid]
+    while pending:
+        current = pending.pop()
+        try:
+            fields = Path(f"/proc/{current}/stat").read_text().rsplit(")", 1)[1].split()
+            total += (int(fields[11]) + int(fields[12])) / ticks
+            for task in Path(f"/proc/{current}/task").iterdir():
+                pending += [
+                    int(child) for child in (task / "children").read_text().split()
+                ]
+        except (OSError, IndexError, ValueError):
+            continue
+    return total
