@@ -122,14 +122,15 @@ def test_task_sent_events_reach_an_event_receiver(app: Any, redis_url: str) -> N
         seen.append(event["uuid"])
         receiver.should_stop = len(seen) >= 3
 
+    client = redis.Redis.from_url(redis_url)
+    patterns_before = _pattern_subscriptions(client)
     with app.connection_for_read() as connection:
         receiver = app.events.Receiver(connection, handlers={"task-sent": on_sent})
         thread = threading.Thread(
             target=receiver.capture, kwargs={"timeout": 30}, daemon=True
         )
         thread.start()
-        client = redis.Redis.from_url(redis_url)
-        _wait_for_subscriber(client)
+        _wait_for_subscriber(client, patterns_before)
 
         # When a bulk call publishes three tasks
         handles = send_email.delay_many([job(n) for n in range(3)], queue=QUEUE)
@@ -141,10 +142,15 @@ def test_task_sent_events_reach_an_event_receiver(app: Any, redis_url: str) -> N
     assert seen == [handle.id for handle in handles]
 
 
-def _wait_for_subscriber(client: redis.Redis) -> None:
+def _pattern_subscriptions(client: redis.Redis) -> int:
+    # Per client, unlike PUBSUB NUMPAT, which counts each distinct pattern once.
+    return sum(int(entry.get("psub", 0)) for entry in client.client_list())
+
+
+def _wait_for_subscriber(client: redis.Redis, patterns_before: int) -> None:
     deadline = time.monotonic() + 20
     while time.monotonic() < deadline:
-        if int(client.pubsub_numpat()) > 0:
+        if _pattern_subscriptions(client) > patterns_before:
             return
         time.sleep(0.05)
     raise TimeoutError("the event receiver never subscribed")
