@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import smtplib
+from collections.abc import Callable
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
 
@@ -29,8 +30,17 @@ def build_message(
     return message
 
 
-def send_message(message: EmailMessage, settings: Settings) -> None:
+def send_message(
+    message: EmailMessage,
+    settings: Settings,
+    *,
+    on_accepted: Callable[[], None] | None = None,
+) -> None:
     """Deliver `message` to the configured SMTP server.
+
+    `on_accepted` runs as soon as the server accepted the message, before the
+    session is closed: the moment to record that it was sent, so that a crash
+    during the closing exchange cannot make it look unsent.
 
     Raises smtplib.SMTPResponseException (with the reply code) when the server
     refuses, OSError when it cannot be reached.
@@ -45,3 +55,5 @@ def send_message(message: EmailMessage, settings: Settings) -> None:
                 settings.smtp_username, settings.smtp_password.get_secret_value()
             )
         smtp.send_message(message)
+        if on_accepted is not None:
+            on_accepted()

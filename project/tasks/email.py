@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from datetime import UTC, datetime
 from enum import StrEnum
 
@@ -79,28 +80,35 @@ EMAIL_RETRY = RetryPolicy(
 def send_email(job: EmailJob) -> EmailResult:
     """Render the job's template and send it to the job's address, once per task.
 
-    An idempotency record per task id is checked before sending and written after,
-    so a redelivered task (a worker killed after the SMTP server accepted the
-    e-mail) returns the first result instead of sending again.
+    An idempotency record per task id is checked before sending and written as
+    soon as the SMTP server accepted the e-mail, so a redelivered task (its worker
+    was killed after the e-mail went out) returns the first result instead of
+    sending again. docs/FAILURES.md describes the window that remains.
     """
-    context = task_context()
-    if context.task_id is None:
-        return _send(job, context.task_id)
+    task_id = task_context().task_id
+    if task_id is None:
+        return _send(job, None, on_sent=lambda result: None)
     records = idempotency_records()
-    earlier = records.recall(send_email.name, context.task_id)
+    earlier = records.recall(send_email.name, task_id)
     if earlier is not None:
         logger.info(
             "Not sending %s e-mail of task %s again: it was sent before",
             job.template.value,
-            context.task_id,
+            task_id,
         )
         return EmailResult.model_validate_json(earlier)
-    result = _send(job, context.task_id)
-    records.remember(send_email.name, context.task_id, result.model_dump_json())
-    return result
+    return _send(
+        job,
+        task_id,
+        on_sent=lambda result: records.remember(
+            send_email.name, task_id, result.model_dump_json()
+        ),
+    )
 
 
-def _send(job: EmailJob, task_id: str | None) -> EmailResult:
+def _send(
+    job: EmailJob, task_id: str | None, on_sent: Callable[[EmailResult], None]
+) -> EmailResult:
     settings = get_settings()
     rendered = render(
         job.template.value,
@@ -119,9 +127,17 @@ def _send(job: EmailJob, task_id: str | None) -> EmailResult:
         rendered, sender=settings.mail_from, recipient=job.email, message_id=message_id
     )
     logger.info("Sending %s e-mail to %s", job.template.value, mask_address(job.email))
-    send_message(message, settings)
-    return EmailResult(
-        message_id=str(message["Message-ID"]),
-        template=job.template,
-        sent_at=datetime.now(UTC),
-    )
+    sent: list[EmailResult] = []
+
+    def accepted() -> None:
+        sent.append(
+            EmailResult(
+                message_id=str(message["Message-ID"]),
+                template=job.template,
+                sent_at=datetime.now(UTC),
+            )
+        )
+        on_sent(sent[0])
+
+    send_message(message, settings, on_accepted=accepted)
+    return sent[0]
