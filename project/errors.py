@@ -78,6 +78,12 @@ class PayloadInvalid(ValidationFailed):
     kind = "payload"
 
 
+class DataInvalid(ValidationFailed):
+    """A pydantic model built inside a task refused its data; a bug or bad data."""
+
+    kind = "data inside the task"
+
+
 class ResultInvalid(ValidationFailed):
     """The value a task returned did not match the task's result model."""
 

@@ -27,7 +27,7 @@ from urllib.parse import urlsplit
 from celery import signals
 from pythonjsonlogger.json import JsonFormatter
 
-from project.mail.address import mask_address
+from project.mail.address import mask_addresses
 from project.settings import Settings, get_settings
 
 TASK_EVENTS = logging.getLogger("project.task_events")
@@ -35,9 +35,12 @@ TASK_EVENTS = logging.getLogger("project.task_events")
 TEXT_FORMAT = "%(asctime)s %(levelname)s [%(processName)s] %(name)s: %(message)s"
 JSON_FIELDS = "%(asctime)s %(levelname)s %(processName)s %(name)s %(message)s"
 
-ADDRESS = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 # scheme://user:password@ with the user part possibly empty (redis://:pw@host).
-URL_CREDENTIALS = re.compile(r"([a-z][a-z0-9+.-]*://[^:/@\s]*):([^@\s/]+)@", re.I)
+URL_CREDENTIALS = re.compile(
+    # Anchored where a scheme can start, so a long run of letters stays linear.
+    r"(?<![a-z0-9+.-])([a-z][a-z0-9+.-]*+://[^:/@\s]*+):([^@\s/]++)@",
+    re.I,
+)
 
 # Celery's own "received" and "succeeded" lines would repeat ours, and the latter
 # prints the task's return value: they stay quiet below WARNING.
@@ -61,7 +64,7 @@ class Redactor:
         for secret in self.secrets:
             line = line.replace(secret, "***")
         line = URL_CREDENTIALS.sub(r"\1:***@", line)
-        return ADDRESS.sub(lambda match: mask_address(match.group(0)), line)
+        return mask_addresses(line)
 
 
 def secrets_of(settings: Settings) -> list[str]:

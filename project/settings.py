@@ -40,12 +40,24 @@ MIN_TEST_VISIBILITY_TIMEOUT_S = 5
 
 
 def _check_scheme(url: str, allowed: tuple[str, ...]) -> str:
-    scheme = urlsplit(url).scheme
-    if scheme not in allowed:
-        shown = f"'{scheme}://'" if scheme else "no scheme"
+    # Sentinel URLs list several servers separated by ";": check the first.
+    parts = urlsplit(url.split(";")[0])
+    if parts.scheme not in allowed:
+        shown = f"'{parts.scheme}://'" if parts.scheme else "no scheme"
         raise ValueError(
             f"expected a URL starting with {' or '.join(s + '://' for s in allowed)},"
             f" got {shown}"
+        )
+    try:
+        parts.port  # noqa: B018 - urllib checks the port only when it is read
+    except ValueError:
+        raise ValueError(
+            "the port must be a number from 1 to 65535, as in redis://host:6379/0"
+        ) from None
+    database = parts.path.strip("/")
+    if parts.scheme.startswith("redis") and database and not database.isdigit():
+        raise ValueError(
+            "the database after the last / must be a number, as in redis://host:6379/0"
         )
     return url
 
@@ -245,8 +257,8 @@ def describe_errors(exc: ValidationError) -> str:
         message = _plain_message(error)
         if variable:
             lines.append(
-                f"  {variable}: {message}. Set {variable} in the environment"
-                " or in .env."
+                f"  {variable}: {message.rstrip('.')}. Set {variable} in the"
+                " environment or in .env."
             )
         else:
             lines.append(f"  {message}.")
@@ -262,6 +274,10 @@ def load_settings(**overrides: Any) -> Settings:
     """Read and check the settings; raise ConfigurationError naming each bad one."""
     try:
         return Settings(**overrides)
+    except UnicodeDecodeError:
+        raise ConfigurationError(
+            "invalid configuration: .env is not UTF-8 text; save it as UTF-8"
+        ) from None
     except ValidationError as exc:
         raise ConfigurationError(describe_errors(exc)) from None
 

@@ -11,7 +11,15 @@ from rich.console import Console
 from rich.table import Table
 
 from project.cli.bulk import send_file
-from project.cli.output import EXIT_USAGE, fail, fail_validation, print_json
+from project.cli.output import (
+    BROKER_ERRORS,
+    EXIT_USAGE,
+    broker_address,
+    fail,
+    fail_validation,
+    print_json,
+    require_services,
+)
 from project.errors import UnknownTaskError, ValidationFailed
 from project.typed import get_task, load_all
 
@@ -39,6 +47,7 @@ def send(
     """
     if (payload is None) == (from_file is None) or (from_file and wait):
         fail("give either a JSON payload or --from-file (without --wait)", EXIT_USAGE)
+    require_services()
     try:
         task = get_task(task_name)
         if from_file is not None:
@@ -48,6 +57,11 @@ def send(
         fail(str(exc), EXIT_USAGE)
     except ValidationFailed as exc:
         fail_validation(exc)
+    except BROKER_ERRORS as exc:
+        fail(
+            f"cannot reach the broker at {broker_address()}: {type(exc).__name__};"
+            " is it running? (`make run` starts a local stack)"
+        )
     if not wait:
         click.echo(handle.id)
         return

@@ -7,6 +7,7 @@ from collections.abc import Callable
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
 
+from project.mail.address import ascii_domain, mask_address
 from project.mail.render import RenderedEmail
 from project.settings import Settings
 
@@ -21,7 +22,7 @@ def build_message(
     """A multipart/alternative message: the plain-text part first, then HTML."""
     message = EmailMessage()
     message["From"] = sender
-    message["To"] = recipient
+    message["To"] = ascii_domain(recipient)
     message["Subject"] = rendered.subject
     message["Date"] = formatdate(localtime=False)
     message["Message-ID"] = message_id or make_msgid(domain=sender.rpartition("@")[2])
@@ -54,6 +55,13 @@ def send_message(
             smtp.login(
                 settings.smtp_username, settings.smtp_password.get_secret_value()
             )
-        smtp.send_message(message)
+        try:
+            smtp.send_message(message)
+        except smtplib.SMTPRecipientsRefused as exc:
+            # The refusal names the address; it is stored as the task's error and
+            # sent in task events, so it leaves here masked (same type and codes).
+            raise smtplib.SMTPRecipientsRefused(
+                {mask_address(rcpt): reply for rcpt, reply in exc.recipients.items()}
+            ) from None
         if on_accepted is not None:
             on_accepted()

@@ -16,7 +16,7 @@ class Signup(BaseModel):
     type: Literal["signup"]
     user_id: str = Field(min_length=1)
     email: EmailAddress
-    name: str | None = None
+    name: str | None = Field(default=None, max_length=200)
 
 
 class PasswordResetRequested(BaseModel):

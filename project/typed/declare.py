@@ -18,6 +18,7 @@ from project.errors import DeclarationError
 from project.queues import QUEUE_NAMES
 from project.retry import DEFAULT_POLICY, RetryPolicy
 from project.typed.registry import check_unique, register
+from project.typed.secrets import secret_fields
 from project.typed.task import P, R, TaskSpec, TypedCeleryTask, TypedTask
 
 TASK_NAME = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_-]*)+$")
@@ -44,6 +45,7 @@ def typed_task(
 
     def decorate(fn: Callable[[P], R]) -> TypedTask[P, R]:
         parameter, payload_type, result_type = _inspect_function(name, fn)
+        _refuse_secrets(name, payload_type, result_type)
         check_unique(name, fn)
         spec = TaskSpec(
             name=name,
@@ -91,6 +93,22 @@ def _celery_task(app: Any, typed: TypedTask[Any, Any]) -> Any:
         typed=typed,
     )(run)
     return task
+
+
+def _refuse_secrets(
+    name: str, payload_type: type[BaseModel], result_type: type[BaseModel] | None
+) -> None:
+    for role, model in (("payload", payload_type), ("result", result_type)):
+        if model is None:
+            continue
+        fields = secret_fields(model)
+        if fields:
+            raise DeclarationError(
+                f"task {name!r}: the {role} model {model.__name__} has secret"
+                f" field(s) {', '.join(fields)}; messages and results are stored in"
+                " Redis and shown in Flower, so pass a reference to the secret (a key"
+                " to look it up on the worker) instead"
+            )
 
 
 def _check_options(name: str, queue: str, soft_s: float, hard_s: float) -> None:

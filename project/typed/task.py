@@ -9,7 +9,6 @@ Celery protocol-2 message, so any producer that speaks JSON can enqueue it.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -17,17 +16,11 @@ from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar, cast
 
 from celery import Task
 from pydantic import BaseModel, ValidationError
-from pydantic_core import PydanticSerializationError
 
-from project.errors import (
-    CallbackMismatch,
-    DelayTooLong,
-    FieldErrors,
-    PayloadInvalid,
-    ResultInvalid,
-)
+from project.errors import CallbackMismatch, DataInvalid, DelayTooLong, PayloadInvalid
 from project.retry import DEFAULT_POLICY, RetryPolicy
 from project.typed import failure
+from project.typed.contract import Contract, error, field_errors
 from project.typed.redact import payload_repr
 
 if TYPE_CHECKING:
@@ -77,6 +70,8 @@ class TypedCeleryTask(Task):  # type: ignore[misc]
     """
 
     typed: TypedTask[Any, Any]
+    # A malformed message fails alone instead of stopping the worker.
+    Strategy = "project.typed.strategy:guarded"
     # Every failure is expected here: Celery logs it at INFO without a traceback,
     # and the one ERROR line of a failed task comes from project.typed.failure.
     throws = (Exception,)
@@ -113,6 +108,7 @@ class TypedTask(Generic[P, R]):
     def __init__(self, fn: Callable[[P], R], spec: TaskSpec, celery_task: Any) -> None:
         self.fn = fn
         self.spec = spec
+        self.contract = Contract(spec.name, spec.payload_type, spec.result_type)
         self.celery_task = celery_task
         self.__doc__ = fn.__doc__
         self.__wrapped__ = fn
@@ -207,14 +203,17 @@ class TypedTask(Generic[P, R]):
 
     def s(self, payload: P | None = None, **options: Any) -> Any:
         """A Celery signature. Without a payload it takes the parent's result."""
-        args = () if payload is None else (self.dump_payload(payload),)
-        return self.celery_task.signature(args, **options)
+        if payload is None:
+            return self.celery_task.signature((), **options)
+        data = self.dump_payload(payload)
+        options.setdefault("argsrepr", payload_repr(data))
+        return self.celery_task.signature((data,), **options)
 
     def si(self, payload: P, **options: Any) -> Any:
         """An immutable Celery signature: the parent's result is not passed in."""
-        return self.celery_task.signature(
-            (self.dump_payload(payload),), immutable=True, **options
-        )
+        data = self.dump_payload(payload)
+        options.setdefault("argsrepr", payload_repr(data))
+        return self.celery_task.signature((data,), immutable=True, **options)
 
     # -- callbacks and delays ----------------------------------------------------
 
@@ -266,68 +265,36 @@ class TypedTask(Generic[P, R]):
 
         return TypedResult(self.celery_task.AsyncResult(task_id), self)
 
-    # -- the contract ----------------------------------------------------------
+    # -- the contract (see project.typed.contract) -------------------------------
 
     def parse_payload(self, data: Mapping[str, Any] | str | bytes) -> P:
-        """The payload model from a mapping or JSON text, or PayloadInvalid."""
-        model = self.payload_type
-        try:
-            if isinstance(data, str | bytes):
-                return model.model_validate_json(data)
-            return model.model_validate(data)
-        except ValidationError as exc:
-            raise PayloadInvalid(self.name, field_errors(exc)) from None
+        """The payload model from JSON text or a JSON value, or PayloadInvalid."""
+        return cast(P, self.contract.parse_data(data))
 
     def dump_payload(self, payload: P) -> Any:
         """The JSON form of a payload, checked to be one the worker will accept."""
-        if not isinstance(payload, self.payload_type):
-            raise PayloadInvalid(self.name, [_type_error(self.payload_type, payload)])
-        data = payload.model_dump(mode="json", warnings=False)
-        # A model can be built without validation (model_construct) or changed after
-        # it: check the JSON form, which is what the worker will see.
-        self.parse_payload(data)
-        return data
+        return self.contract.dump_payload(payload)
 
     def load_result(self, data: Any) -> R:
         """The result model from its stored JSON form, or ResultInvalid."""
-        if self.result_type is None:
-            if data is not None:
-                raise ResultInvalid(self.name, [_none_error(data)])
-            return cast(R, None)
-        try:
-            return cast(R, self.result_type.model_validate(data))
-        except ValidationError as exc:
-            raise ResultInvalid(self.name, field_errors(exc)) from None
+        return cast(R, self.contract.load_result(data))
 
     def dump_result(self, result: Any) -> Any:
         """The JSON form of what the function returned, validated against the model."""
-        expected = self.result_type
-        if expected is None:
-            if result is not None:
-                raise ResultInvalid(self.name, [_none_error(result)])
-            return None
-        if isinstance(result, BaseModel) and not isinstance(result, expected):
-            raise ResultInvalid(self.name, [_type_error(expected, result)])
-        try:
-            raw = (
-                result.model_dump(mode="json", warnings=False)
-                if isinstance(result, BaseModel)
-                else result
-            )
-            return expected.model_validate(raw).model_dump(mode="json")
-        except ValidationError as exc:
-            raise ResultInvalid(self.name, field_errors(exc)) from None
-        except PydanticSerializationError as exc:
-            raise ResultInvalid(
-                self.name, [_error("serialization", str(exc))]
-            ) from None
+        return self.contract.dump_result(result)
 
     # -- consuming (on the worker) ---------------------------------------------
 
     def execute(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
         """Validate the raw message arguments, run the function, return JSON."""
-        payload = self.parse_payload(self.payload_argument(args, kwargs))
-        return self.dump_result(self.fn(payload))
+        payload = self.contract.parse_value(self.payload_argument(args, kwargs))
+        try:
+            result = self.fn(payload)
+        except ValidationError as exc:
+            # pydantic's own error cannot be rebuilt from the JSON result backend;
+            # ours keeps the field errors for the caller.
+            raise DataInvalid(self.name, field_errors(exc)) from exc
+        return self.dump_result(result)
 
     def payload_argument(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
         """The one payload object of a message's arguments, or PayloadInvalid."""
@@ -339,7 +306,7 @@ class TypedTask(Generic[P, R]):
         raise PayloadInvalid(
             self.name,
             [
-                _error(
+                error(
                     "payload_shape",
                     "expected exactly one payload object, as the only positional"
                     f" argument or as the keyword '{PAYLOAD_KEYWORD}'; got"
@@ -347,30 +314,6 @@ class TypedTask(Generic[P, R]):
                 )
             ],
         )
-
-
-def field_errors(exc: ValidationError) -> FieldErrors:
-    """pydantic's errors as plain JSON, without the rejected input values."""
-    errors: FieldErrors = json.loads(exc.json(include_url=False, include_input=False))
-    return errors
-
-
-def _error(kind: str, message: str, loc: tuple[str | int, ...] = ()) -> dict[str, Any]:
-    return {"type": kind, "loc": list(loc), "msg": message}
-
-
-def _type_error(expected: type[BaseModel], got: object) -> dict[str, Any]:
-    return _error(
-        "model_type",
-        f"expected an instance of {expected.__name__}, got {type(got).__name__};"
-        " build the model first, or pass a mapping to delay_data()",
-    )
-
-
-def _none_error(got: object) -> dict[str, Any]:
-    return _error(
-        "none_required", f"the task declares no result, got {type(got).__name__}"
-    )
 
 
 def _typed_callback(name: str, role: str, callback: Any) -> TypedTask[Any, Any]:
