@@ -120,10 +120,11 @@ def check_queues(app: Celery, max_wait_s: float) -> Check:
     depths: dict[str, int] = {}
     oldest: dict[str, float | None] = {}
     with app.connection_for_read() as connection:
-        channel = connection.default_channel
         for name in sorted(QUEUE_NAMES):
-            depths[name] = _depth(channel, name)
-            oldest[name] = _oldest_wait_s(app, channel, name)
+            # A channel per queue: on AMQP a failed passive declare closes it.
+            with connection.channel() as channel:
+                depths[name] = _depth(channel, name)
+                oldest[name] = _oldest_wait_s(app, channel, name)
     waits = [age for age in oldest.values() if age is not None]
     worst = max(waits, default=0.0)
     shown = " ".join(f"{name}={depth}" for name, depth in depths.items())
