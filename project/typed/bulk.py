@@ -53,13 +53,21 @@ class PartlyPublished(ProjectError):
     """
 
     def __init__(
-        self, task_name: str, task_ids: list[str], total: int, cause: Exception
+        self, task_name: str, task_ids: list[str], total: int, reason: str
     ) -> None:
-        super().__init__(
-            f"{len(task_ids)} of {total} {task_name} messages were enqueued before"
-            f" publishing failed: {type(cause).__name__}: {cause}"
-        )
+        # Plain JSON arguments, so the error survives the result backend when a
+        # task calls delay_many (see project.errors).
+        super().__init__(task_name, task_ids, total, reason)
+        self.task_name = task_name
         self.task_ids = list(task_ids)
+        self.total = total
+        self.reason = reason
+
+    def __str__(self) -> str:
+        return (
+            f"{len(self.task_ids)} of {self.total} {self.task_name} messages were"
+            f" enqueued before publishing failed: {self.reason}"
+        )
 
 
 def delay_many(
@@ -92,7 +100,8 @@ def delay_many(
         try:
             task_ids.extend(publish(task, spec, chunk))
         except Exception as exc:
-            raise PartlyPublished(task.name, task_ids, len(data), exc) from exc
+            reason = f"{type(exc).__name__}: {exc}"
+            raise PartlyPublished(task.name, task_ids, len(data), reason) from exc
         if on_published is not None:
             on_published(len(chunk))
     logger.debug("Published %d messages of task %s", len(task_ids), task.name)
