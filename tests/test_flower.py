@@ -201,3 +201,51 @@ def test_make_run_starts_flower_on_loopback_with_a_session_credential(
     assert len(password) >= 16
     assert os.environ["FLOWER_BASIC_AUTH"] == credential
     assert password in "\n".join(devstack_flower.banner_lines(credential))
+
+
+def test_flower_options_default_to_saved_state_and_purging(tmp_path: Path) -> None:
+    from types import SimpleNamespace
+
+    from project.flower_config import flower_options
+    from project.settings import load_settings
+
+    settings = load_settings(
+        flower_basic_auth="ops:pw-1, viewer:pw-2", flower_data_dir=str(tmp_path / "f")
+    )
+    current = SimpleNamespace(
+        address="0.0.0.0", state_save_interval=0, purge_offline_workers=None
+    )
+
+    options = flower_options(settings, current)
+
+    assert options["basic_auth"] == ["ops:pw-1", "viewer:pw-2"]
+    assert options["read_only"] is True
+    assert options["persistent"] is True
+    assert options["db"] == str(tmp_path / "f" / "flower")
+    assert (tmp_path / "f").is_dir()
+    assert options["state_save_interval"] == 60_000
+    assert options["purge_offline_workers"] == 3600
+
+
+def test_an_offline_worker_is_purged(tmp_path: Path, credentials: str) -> None:
+    from tests.support.workers import WorkerProcess
+
+    env = {"FLOWER_BASIC_AUTH": credentials, "FLOWER_PURGE_OFFLINE_WORKERS": "2"}
+    flower = FlowerProcess(tmp_path / "flower", env).start()
+    worker = WorkerProcess({}, tmp_path / "worker.log", "-P", "threads", "-c", "1")
+    try:
+        worker.start()
+
+        def listed() -> list[Any]:
+            found: list[Any] = flower.get_json("/workers?json=1", credentials)["data"]
+            return found
+
+        online = wait_until(listed)
+        assert [entry["status"] for entry in online] == [True]
+        assert worker.stop() == 0
+
+        # Gone from the list a little after it went offline, not an hour later.
+        wait_until(lambda: listed() == [], timeout_s=30)
+    finally:
+        worker.stop()
+        flower.stop()
