@@ -47,6 +47,19 @@ def basic_auth_entries(settings: Settings) -> list[str]:
     return [entry.strip() for entry in secret.split(",")]
 
 
+def use_plain_transport(app: Any) -> None:
+    """Give Flower kombu's own transport when ours is a custom class.
+
+    Flower picks its broker page and queue lengths by the transport's name and
+    knows only kombu's (a custom `module:Class` makes /broker answer 404). It
+    takes no message off a queue, so what a custom consuming transport adds
+    does not concern it.
+    """
+    transport = app.conf.broker_transport
+    if isinstance(transport, str) and ":" in transport:
+        app.conf.broker_transport = None
+
+
 def flower_options(settings: Settings, current: Any) -> dict[str, Any]:
     """Option name -> value for Flower; `current` is Flower's parsed options.
 
