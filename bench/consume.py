@@ -38,13 +38,13 @@ def throughput(
 ) -> dict[str, float]:
     """Tasks per second: the worker idles, the queue is filled in one push.
 
-    Flavours take turns for `rounds` rounds; each keeps its best round.
+    Flavours take turns for `rounds` rounds; each reports its median round.
     """
-    best: dict[str, float] = {}
+    seen: dict[str, list[float]] = {}
     for _ in range(rounds):
         for key, rate in _throughput_round(client, env, logs, count):
-            best[key] = max(best.get(key, 0.0), rate)
-    return best
+            seen.setdefault(key, []).append(rate)
+    return {key: statistics.median(rates) for key, rates in seen.items()}
 
 
 def _throughput_round(
@@ -100,24 +100,25 @@ def latency(
     worker = celery_worker(
         client, env, logs / "latency.log", "default", "--pool", "solo"
     )
+    calls = {
+        "celery": lambda n: noop_plain.delay(sample_payload(n).model_dump()).get(10),
+        "typed": lambda n: noop_typed.delay(sample_payload(n)).get(10),
+    }
+    timings: dict[str, list[float]] = {name: [] for name in calls}
     try:
-        plain = _timings(
-            lambda n: noop_plain.delay(sample_payload(n).model_dump()).get(10), samples
-        )
-        typed = _timings(lambda n: noop_typed.delay(sample_payload(n)).get(10), samples)
+        for number in range(samples + 10):
+            # Alternating, so both see the same moments of a shared machine.
+            for name, call in calls.items():
+                start = time.perf_counter()
+                call(number)
+                if number >= 10:
+                    timings[name].append((time.perf_counter() - start) * 1000)
     finally:
         worker.stop()
-    return {"celery": plain, "typed": typed}
+    return {name: _quantiles(values) for name, values in timings.items()}
 
 
-def _timings(call: Any, samples: int) -> dict[str, float]:
-    for number in range(10):
-        call(number)
-    timings = []
-    for number in range(samples):
-        start = time.perf_counter()
-        call(number)
-        timings.append((time.perf_counter() - start) * 1000)
+def _quantiles(timings: list[float]) -> dict[str, float]:
     cuts = statistics.quantiles(timings, n=100)
     return {"p50_ms": cuts[49], "p99_ms": cuts[98]}
 

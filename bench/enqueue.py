@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import statistics
 import time
 from collections.abc import Callable
 from typing import Any
@@ -29,8 +30,9 @@ def enqueue_rates(
 ) -> dict[str, float]:
     """Messages per second for each way of enqueueing the same no-op.
 
-    The flavours take turns for `rounds` rounds and each keeps its best round:
-    the machine is shared, and the best round is the one least disturbed.
+    The flavours take turns for `rounds` short rounds, starting each round with
+    a different one, and each reports its median round: on a shared machine,
+    turns spread the disturbances over every flavour alike.
     """
     models = [sample_payload(n) for n in range(max(count, bulk_count) + WARM_UP)]
     dicts = [model.model_dump() for model in models]
@@ -44,12 +46,13 @@ def enqueue_rates(
         "dramatiq": lambda: _rate(lambda n: dramatiq_actors.noop.send(dicts[n]), count),
         "redis_lpush": lambda: _lpush_rate(client, dicts, count),
     }
-    best: dict[str, float] = {}
-    for _ in range(rounds):
-        for name, measure in flavours.items():
-            best[name] = max(best.get(name, 0.0), measure())
+    seen: dict[str, list[float]] = {name: [] for name in flavours}
+    names = list(flavours)
+    for turn in range(rounds):
+        for name in names[turn % len(names) :] + names[: turn % len(names)]:
+            seen[name].append(flavours[name]())
             client.flushdb()
-    return best
+    return {name: statistics.median(rates) for name, rates in seen.items()}
 
 
 def _bulk_rate(models: list[Any]) -> float:

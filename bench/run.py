@@ -62,14 +62,12 @@ def measure(
         return max(50, int(count * scale))
 
     results: dict[str, Any] = {"machine": machine()}
-    results["enqueue_per_s"] = enqueue.enqueue_rates(
-        client, n(1000), n(10000), rounds=3
-    )
+    results["enqueue_per_s"] = enqueue.enqueue_rates(client, n(300), n(10000), rounds=7)
     results["typed_cost_us"] = profile.breakdown() | profile.plain_vs_typed_us()
     results["typed_delay_profile"] = profile.delay_profile()
     client.flushdb()
     results["throughput_per_s"] = consume.throughput(
-        client, env, folder, n(1000), rounds=2
+        client, env, folder, n(600), rounds=3
     )
     results["worker_profile_us"] = profile.worker_profile(client, env, folder, n(500))
     results["worker_profile_steps"] = [label for label, _, _ in profile.WORKER_STEPS]
