@@ -13,6 +13,7 @@ from urllib.parse import urlsplit
 from celery import Celery, signals
 from kombu.entity import Queue
 
+from project.broker import TRANSPORT
 from project.errors import ConfigurationError
 from project.orphans import on_process_init
 from project.queues import DEFAULT, QUEUES
@@ -44,6 +45,13 @@ def celery_config(settings: Settings) -> dict[str, Any]:
     )
     return {
         "broker_url": settings.effective_broker_url,
+        # On redis:// a transport that never drops a message it took off a queue
+        # when Redis goes away at that moment; see project/broker.py.
+        "broker_transport": (
+            TRANSPORT
+            if urlsplit(settings.effective_broker_url).scheme == "redis"
+            else None
+        ),
         "result_backend": settings.redis_url,
         # Pickle runs code on load: JSON only, for messages, results and events.
         "task_serializer": "json",
@@ -62,6 +70,10 @@ def celery_config(settings: Settings) -> dict[str, Any]:
         # are written to run twice safely (see the idempotency notes in DESIGN.md).
         "task_acks_late": True,
         "task_reject_on_worker_lost": True,
+        # A lost broker connection does not cancel running tasks (an e-mail cut
+        # mid-session may go out twice); their messages come back after the
+        # visibility timeout (project/broker.py). Stated: 6.0 flips the default.
+        "worker_cancel_long_running_tasks_on_connection_loss": False,
         # One message per process by default; `project.queues` tunes it per queue
         # for workers started by the start scripts.
         "worker_prefetch_multiplier": DEFAULT.prefetch_multiplier,

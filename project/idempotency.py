@@ -13,6 +13,7 @@ a millisecond) leaves no record, and the redelivered task does it again.
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 
 import redis
@@ -21,6 +22,7 @@ from project.redis_client import redis_client
 from project.settings import Settings, get_settings
 
 DEFAULT_PREFIX = "project:"
+UNREACHABLE = (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError)
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,9 +41,27 @@ class IdempotencyRecords:
             return None
         return raw.decode() if isinstance(raw, bytes) else str(raw)
 
-    def remember(self, task_name: str, task_id: str, result_json: str) -> None:
-        """Record that this task id has done its effect, with its result."""
-        self.client.set(self.key(task_name, task_id), result_json, ex=self.ttl_s)
+    def remember(
+        self, task_name: str, task_id: str, result_json: str, *, patience_s: float = 20
+    ) -> None:
+        """Record that this task id has done its effect, with its result.
+
+        The effect has happened, so the record is worth waiting for: while Redis
+        is unreachable (a restart) this tries again for up to `patience_s`.
+        """
+        deadline = time.monotonic() + patience_s
+        pause_s = 0.05
+        while True:
+            try:
+                self.client.set(
+                    self.key(task_name, task_id), result_json, ex=self.ttl_s
+                )
+                return
+            except UNREACHABLE:
+                if time.monotonic() + pause_s > deadline:
+                    raise
+            time.sleep(pause_s)
+            pause_s = min(1.0, pause_s * 2)
 
 
 def idempotency_records(settings: Settings | None = None) -> IdempotencyRecords:

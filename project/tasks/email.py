@@ -9,7 +9,7 @@ from enum import StrEnum
 
 from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field, model_validator
 
-from project.idempotency import idempotency_records
+from project.idempotency import UNREACHABLE, idempotency_records
 from project.mail.address import EmailAddress, mask_address
 from project.mail.render import render
 from project.mail.send import build_message, send_message
@@ -97,13 +97,19 @@ def send_email(job: EmailJob) -> EmailResult:
             task_id,
         )
         return EmailResult.model_validate_json(earlier)
-    return _send(
-        job,
-        task_id,
-        on_sent=lambda result: records.remember(
-            send_email.name, task_id, result.model_dump_json()
-        ),
-    )
+
+    def remember(result: EmailResult) -> None:
+        try:
+            records.remember(send_email.name, task_id, result.model_dump_json())
+        except UNREACHABLE:
+            # The e-mail is out: failing (and retrying) now would send it again.
+            logger.error(
+                "E-mail of task %s was sent, but Redis did not take its idempotency"
+                " record; a redelivery of this task would send it again",
+                task_id,
+            )
+
+    return _send(job, task_id, on_sent=remember)
 
 
 def _send(

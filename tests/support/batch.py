@@ -92,17 +92,28 @@ class Counts:
 
 
 def start_worker(
-    redis_url: str, smtp: LatentSmtp, log: Path, *args: str
+    redis_url: str, smtp: LatentSmtp | None, log: Path, *args: str
 ) -> WorkerProcess:
     """A prefork worker with two processes on every queue."""
     env = {
         "REDIS_URL": redis_url,
-        "SMTP_PORT": str(smtp.port),
         "APP_ENV": "test",
         "VISIBILITY_TIMEOUT_S": str(VISIBILITY_TIMEOUT_S),
         "PYTHONPATH": str(ROOT),
     }
+    if smtp is not None:
+        env["SMTP_PORT"] = str(smtp.port)
     return WorkerProcess(env, log, "-c", "2", *args).start()
+
+
+def producer(redis_url: str) -> Celery:
+    """A Celery app that publishes to, and reads results from, `redis_url`."""
+    settings = load_settings(
+        redis_url=redis_url, app_env="test", visibility_timeout_s=VISIBILITY_TIMEOUT_S
+    )
+    app = Celery("test-producer", set_as_current=False)
+    app.conf.update(celery_config(settings))
+    return app
 
 
 class Batch:
@@ -112,13 +123,7 @@ class Batch:
         self.redis_url = redis_url
         self.smtp = smtp
         self.size = size
-        settings = load_settings(
-            redis_url=redis_url,
-            app_env="test",
-            visibility_timeout_s=VISIBILITY_TIMEOUT_S,
-        )
-        self.app = Celery("batch-producer", set_as_current=False)
-        self.app.conf.update(celery_config(settings))
+        self.app = producer(redis_url)
         self.ids: list[str] = []
 
     def publish(self) -> Batch:

@@ -7,7 +7,9 @@ the same way. Worker processes load this module with `--include`.
 from __future__ import annotations
 
 import os
+import signal
 import smtplib
+import time
 from typing import Literal, cast
 
 import redis
@@ -114,3 +116,12 @@ def collect_failure(payload: FailureRecord) -> None:
 def bad_result(payload: Crash) -> FlakyDone:
     """Return something that is not a FlakyDone: an invalid result."""
     return cast(FlakyDone, {"key": payload.key})
+
+
+@typed_task(name="faults.kill_worker")
+def kill_worker(payload: Crash) -> None:
+    """Kill the worker's main process, as kill -9 or an OOM kill of it would."""
+    client().incr(PREFIX + "runs:" + payload.key)
+    os.kill(os.getppid(), signal.SIGKILL)
+    # The pool process lives on for its grace (project.orphans); never finish.
+    time.sleep(3600)
