@@ -16,6 +16,7 @@ from click.testing import CliRunner
 from project.cli import main
 from project.deadletter import DeadLetter, Reason, dead_letter_store
 from project.errors import ResultInvalid, TransientError
+from project.stats import read_day
 from project.tasks.email import EmailJob, send_email
 from tests.support.fault_tasks import Crash, Flaky, bad_result, flaky
 from tests.support.smtp import SmtpSink
@@ -97,6 +98,16 @@ def test_a_dead_letter_holds_everything_about_the_failure(worker: Any) -> None:
     # Two waits of FAST passed between the first and the last failure.
     spent = (letter.last_failed_at - letter.first_failed_at).total_seconds()
     assert 0.15 + 0.3 <= spent < 5
+
+
+def test_a_dead_letter_is_counted_in_the_day_s_statistics(worker: Any) -> None:
+    today = datetime.now(UTC).date()
+    before = read_day(today).counts.get("faults.bad_result", {})
+    handle = bad_result.delay(Crash(key="counted"))
+    with pytest.raises(ResultInvalid):
+        handle.get(timeout=20)
+    after = read_day(today).counts["faults.bad_result"]
+    assert after["dead_lettered"] == before.get("dead_lettered", 0) + 1
 
 
 def test_an_invalid_result_is_a_dead_letter(worker: Any) -> None:

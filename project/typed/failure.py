@@ -24,6 +24,7 @@ from project.poison import delivery_counter
 from project.redis_client import redis_client
 from project.retry import Verdict
 from project.settings import get_settings
+from project.stats import record_outcome
 
 if TYPE_CHECKING:
     from project.typed.task import TypedCeleryTask
@@ -178,6 +179,7 @@ def on_final_failure(
         },
     )
     dead_letter_store().add(letter)
+    record_outcome(task.name, "dead_lettered")
     _send_error_callback(headers.get(ON_ERROR_HEADER), letter)
 
 
