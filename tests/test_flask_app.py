@@ -10,6 +10,7 @@ from flask.testing import FlaskClient
 
 from examples.flask_app import create_app
 from examples.flask_app.tasks import SupportContactRequest, support_contact
+from project.tasks.accounts import handle_account_event
 from tests.support.smtp import SmtpSink
 
 
@@ -83,3 +84,17 @@ def test_a_task_runs_inside_the_flask_app_context(worker: Any) -> None:
 
     assert result.support_address == create_app().config["SUPPORT_ADDRESS"]
     assert result.app_name == "examples.flask_app.app"
+
+
+def test_a_failed_task_reports_its_error_and_fields(
+    worker: Any, client: FlaskClient
+) -> None:
+    # Given a message that bypassed validation (another producer's bug)
+    sent = handle_account_event.celery_task.apply_async(args=({"type": "signup"},))
+
+    status = poll_status(client, f"/tasks/{sent.id}")
+
+    assert status["status"] == "FAILURE"
+    assert status["error"]["type"] == "PayloadInvalid"
+    fields = {tuple(field["loc"])[-1] for field in status["error"]["fields"]}
+    assert {"user_id", "email"} <= fields
