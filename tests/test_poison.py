@@ -126,3 +126,29 @@ def test_a_task_that_kills_its_whole_worker_is_quarantined(
     assert letter is not None
     assert letter.reason is Reason.WORKER_LOST
     app.close()
+
+
+def test_a_task_killed_at_its_hard_time_limit_is_a_dead_letter(
+    tmp_path: Path, redis_server: RedisServer
+) -> None:
+    # Given a task that ignores its soft time limit (1 s) until the hard one (2 s)
+    client = redis_server.client()
+    app = producer(redis_server.url)
+    worker = start_worker(redis_server.url, None, tmp_path / "worker.log", *INCLUDE)
+    try:
+        key = uuid.uuid4().hex
+        hung = app.send_task("faults.hang", args=({"key": key},), queue="default")
+
+        # When the worker kills it
+        wait_for(lambda: status(client, hung.id) == "FAILURE", 30, "not killed")
+        time.sleep(1)
+    finally:
+        worker.stop()
+
+    # Then it ran once and its dead letter says why
+    assert runs(client, key) == 1
+    letter = DeadLetterStore(client, max_entries=100).get(hung.id)
+    assert letter is not None
+    assert letter.reason is Reason.PERMANENT_ERROR
+    assert letter.error_type == "TimeLimitExceeded"
+    app.close()

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import random
 import smtplib
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -13,6 +15,7 @@ from project.celery_app import check_retry_delays
 from project.errors import (
     ConfigurationError,
     DeclarationError,
+    DelayTooLong,
     PayloadInvalid,
     PermanentError,
     ResultInvalid,
@@ -21,7 +24,8 @@ from project.errors import (
 )
 from project.retry import DEFAULT_POLICY, NO_RETRY, RetryPolicy, Verdict, classify
 from project.settings import load_settings
-from project.tasks.email import EMAIL_RETRY, send_email
+from project.tasks.email import EMAIL_RETRY, EmailJob, send_email
+from tests.support.workers import WorkerProcess
 
 
 class Lowest(random.Random):
@@ -176,3 +180,28 @@ def test_idempotency_records_must_outlive_redelivery() -> None:
     assert "IDEMPOTENCY_TTL_S (600 s) must exceed VISIBILITY_TIMEOUT_S" in str(
         caught.value
     )
+
+
+@pytest.mark.slow
+def test_a_worker_refuses_to_start_when_a_retry_would_run_twice(
+    tmp_path: Path,
+) -> None:
+    # email.send may wait 5 s before its last retry; the timeout is 5 s.
+    env = {"APP_ENV": "test", "VISIBILITY_TIMEOUT_S": "5"}
+    worker = WorkerProcess(env, tmp_path / "worker.log")
+    with pytest.raises(RuntimeError) as caught:
+        worker.start()
+    assert "retry waits reach VISIBILITY_TIMEOUT_S (5 s)" in str(caught.value)
+    assert "task email.send" in str(caught.value)
+
+
+def test_a_countdown_that_reaches_the_visibility_timeout_is_refused() -> None:
+    job = EmailJob(user_id="u", email="a@example.com", template="welcome")
+    timeout_s = send_email.celery_task.app.conf.broker_transport_options[
+        "visibility_timeout"
+    ]
+    with pytest.raises(DelayTooLong, match="reaches the Redis visibility timeout"):
+        send_email.apply_async(job, countdown=timeout_s)
+    later = datetime.now(UTC) + timedelta(seconds=timeout_s + 60)
+    with pytest.raises(DelayTooLong):
+        send_email.apply_async(job, eta=later)

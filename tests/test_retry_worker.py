@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import random
+import time
 import uuid
 from typing import Any
 
@@ -160,3 +161,26 @@ def test_a_retry_waits_before_it_runs(worker: Any) -> None:
     with pytest.raises(CeleryTimeoutError):
         handle.get(timeout=0.1)
     assert handle.get(timeout=20).attempts == 2
+
+
+def test_a_task_delivered_again_does_not_send_its_email_twice(
+    worker: Any, smtp: SmtpSink, caplog: pytest.LogCaptureFixture
+) -> None:
+    # Given an e-mail task that ran and sent its e-mail
+    caplog.set_level(logging.INFO, logger="project.tasks.email")
+    recipient = f"once.{key()[:8]}@example.com"
+    job = EmailJob(user_id="u-once", email=recipient, template="welcome")
+    task_id = str(uuid.uuid4())
+    first = send_email.apply_async(job, task_id=task_id).get(timeout=20)
+
+    # When the same task (same id) is delivered again, as after a crash
+    send_email.apply_async(job, task_id=task_id)
+    skipped = f"of task {task_id} again: it was sent before"
+    deadline = time.monotonic() + 20
+    while not any(skipped in r.getMessage() for r in caplog.records):
+        assert time.monotonic() < deadline, "the second delivery did not run"
+        time.sleep(0.05)
+
+    # Then it returns the first result and the e-mail went out once
+    assert send_email.result(task_id).get(timeout=20) == first
+    assert len(smtp.to(recipient)) == 1

@@ -13,6 +13,7 @@ import time
 from typing import Literal, cast
 
 import redis
+from celery.exceptions import SoftTimeLimitExceeded
 from pydantic import BaseModel
 
 from project.errors import PermanentError, TransientError
@@ -125,3 +126,15 @@ def kill_worker(payload: Crash) -> None:
     os.kill(os.getppid(), signal.SIGKILL)
     # The pool process lives on for its grace (project.orphans); never finish.
     time.sleep(3600)
+
+
+@typed_task(name="faults.hang", soft_time_limit_s=1, time_limit_s=2)
+def hang(payload: Crash) -> None:
+    """Ignore the soft time limit, so that the hard one kills the process."""
+    client().incr(PREFIX + "runs:" + payload.key)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            time.sleep(0.1)
+        except SoftTimeLimitExceeded:
+            continue
