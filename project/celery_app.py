@@ -84,6 +84,13 @@ def celery_config(settings: Settings) -> dict[str, Any]:
         # failure can still be read after a weekend.
         "result_expires": settings.result_expires_s,
         "result_failure_expires": max(settings.result_expires_s, 7 * 86400),
+        # Writing a result while Redis restarts waits for it (about 30 s at most)
+        # instead of turning a task that ran into a FAILURE whose message is
+        # then acknowledged and gone.
+        "result_backend_always_retry": True,
+        "result_backend_max_retries": 20,
+        "result_backend_base_sleep_between_retries_ms": 100,
+        "result_backend_max_sleep_between_retries_ms": 2000,
         "broker_transport_options": transport_options,
         "result_backend_transport_options": dict(transport_options),
         # STARTED is visible to callers and Flower instead of PENDING while running.

@@ -172,9 +172,7 @@ class Settings(BaseSettings):
         for entry in value.get_secret_value().split(","):
             user, colon, password = entry.partition(":")
             if not (user.strip() and colon and password):
-                raise ValueError(
-                    "expected user:password, several separated by commas"
-                )
+                raise ValueError("expected user:password, several separated by commas")
         return value
 
     @model_validator(mode="after")
