@@ -18,10 +18,9 @@ from dataclasses import dataclass
 
 import redis
 
-from project.redis_client import redis_client
+from project.redis_client import KEY_PREFIX, redis_client
 from project.settings import Settings, get_settings
 
-DEFAULT_PREFIX = "project:"
 UNREACHABLE = (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError)
 
 
@@ -29,7 +28,7 @@ UNREACHABLE = (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError)
 class IdempotencyRecords:
     client: redis.Redis
     ttl_s: int
-    prefix: str = DEFAULT_PREFIX
+    prefix: str = KEY_PREFIX
 
     def key(self, task_name: str, task_id: str) -> str:
         return f"{self.prefix}done:{task_name}:{task_id}"

@@ -25,10 +25,9 @@ from dataclasses import dataclass
 import redis
 
 from project.errors import WorkerLost
-from project.redis_client import redis_client
+from project.redis_client import KEY_PREFIX, redis_client
 from project.settings import Settings, get_settings
 
-DEFAULT_PREFIX = "project:"
 _MIN_TTL_S = 86400
 
 
@@ -37,7 +36,7 @@ class DeliveryCounter:
     client: redis.Redis
     max_deliveries: int
     ttl_s: int
-    prefix: str = DEFAULT_PREFIX
+    prefix: str = KEY_PREFIX
 
     def key(self, task_id: str, attempt: int) -> str:
         return f"{self.prefix}deliveries:{task_id}:{attempt}"

@@ -10,6 +10,10 @@ import functools
 
 import redis
 
+# Every key that the project's own code writes starts with this; docs/DESIGN.md
+# lists them. (Celery's and kombu's keys have their own names.)
+KEY_PREFIX = "project:"
+
 
 @functools.cache
 def redis_client(url: str) -> redis.Redis:

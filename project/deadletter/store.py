@@ -19,10 +19,8 @@ from typing import Any
 import redis
 
 from project.deadletter.model import DeadLetter, Reason
-from project.redis_client import redis_client
+from project.redis_client import KEY_PREFIX, redis_client
 from project.settings import Settings, get_settings
-
-DEFAULT_PREFIX = "project:"
 
 # Writes the entry, indexes it and trims the oldest beyond the bound, atomically.
 # KEYS: index. ARGV: entry key prefix, id, score, document, bound.
@@ -46,7 +44,7 @@ class DeadLetterStore:
     """Add, read, delete and purge dead letters. Every method is one or a few calls."""
 
     def __init__(
-        self, client: redis.Redis, *, max_entries: int, prefix: str = DEFAULT_PREFIX
+        self, client: redis.Redis, *, max_entries: int, prefix: str = KEY_PREFIX
     ) -> None:
         if max_entries < 1:
             raise ValueError(f"max_entries must be 1 or more, got {max_entries}")

@@ -21,7 +21,7 @@ from project.deadletter import DeadLetter, Reason, dead_letter_store
 from project.errors import PayloadInvalid, ResultInvalid, WorkerLost
 from project.logs import task_runtime_s
 from project.poison import delivery_counter
-from project.redis_client import redis_client
+from project.redis_client import KEY_PREFIX, redis_client
 from project.retry import Verdict
 from project.settings import get_settings
 from project.stats import record_outcome
@@ -37,7 +37,7 @@ FIRST_FAILED_HEADER = "project_first_failed_at"
 
 # `project:errback:<task id>`: set when the error callback of a task was sent, so a
 # failure handled twice (a redelivered message) sends it once.
-ERRBACK_SENT_PREFIX = "project:errback:"
+ERRBACK_SENT_PREFIX = f"{KEY_PREFIX}errback:"
 _ERRBACK_SENT_TTL_S = 7 * 86400
 
 
