@@ -291,14 +291,14 @@ def test_beat_script_starts_beat(
     assert process.wait(timeout=60) == 0
 
 
-def test_operations_doc_lists_every_setting() -> None:
+def test_readme_lists_every_setting() -> None:
     from project.settings import Settings
 
-    doc = (ROOT / "docs" / "OPERATIONS.md").read_text()
+    doc = (ROOT / "README.md").read_text()
     missing = [
         name.upper()
         for name in Settings.model_fields
         if f"| `{name.upper()}` |" not in doc
     ]
 
-    assert missing == [], "add these to the configuration table in docs/OPERATIONS.md"
+    assert missing == [], "add these to the configuration table in README.md"
