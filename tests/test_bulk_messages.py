@@ -114,6 +114,24 @@ def test_an_undeclared_queue_is_refused(broker: redis.Redis) -> None:
         send_email.delay_many([job(1)], queue="nowhere")
 
 
+def test_a_single_payload_instead_of_a_list_is_refused(broker: redis.Redis) -> None:
+    # A model is iterable (its field tuples); it must not be taken apart.
+    with pytest.raises(TypeError, match="wrap a single payload in a list"):
+        send_email.delay_many(job(1), queue=QUEUE)  # type: ignore[arg-type]
+
+    assert broker.llen(QUEUE) == 0
+
+
+@pytest.mark.parametrize("size", [0, -1, True, 2.5])
+def test_a_chunk_size_that_is_not_a_positive_whole_number_is_refused(
+    broker: redis.Redis, size: Any
+) -> None:
+    with pytest.raises((TypeError, ValueError), match="chunk_size must be"):
+        send_email.delay_many([job(1)], queue=QUEUE, chunk_size=size)
+
+    assert broker.llen(QUEUE) == 0
+
+
 def test_task_sent_events_reach_an_event_receiver(app: Any, redis_url: str) -> None:
     # Given a Celery event receiver, as Flower runs one
     seen: list[str] = []

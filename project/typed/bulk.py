@@ -11,12 +11,13 @@ from __future__ import annotations
 
 import functools
 import logging
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 import redis
 from celery import current_task
+from pydantic import BaseModel
 
 from project.errors import PayloadInvalid, ProjectError
 from project.queues import QUEUE_NAMES
@@ -85,14 +86,13 @@ def delay_many(
     PartlyPublished with the ids already queued. `on_published(n)` is called
     after each chunk with the number of messages it held.
     """
-    if chunk_size < 1:
-        raise ValueError(f"chunk_size must be 1 or more, got {chunk_size}")
-    target = queue or task.spec.queue
+    _check_options(chunk_size)
+    target = task.spec.queue if queue is None else queue
     if target not in QUEUE_NAMES:
         raise ValueError(
             f"queue {target!r} is not declared; use one of {sorted(QUEUE_NAMES)}"
         )
-    data = [_dump(task, index, payload) for index, payload in enumerate(payloads)]
+    data = [_dump(task, index, payload) for index, payload in _numbered(payloads)]
     publish = _publisher(task.celery_task.app)
     spec = _message_spec(task, target)
     task_ids: list[str] = []
@@ -106,6 +106,28 @@ def delay_many(
             on_published(len(chunk))
     logger.debug("Published %d messages of task %s", len(task_ids), task.name)
     return [task.result(task_id) for task_id in task_ids]
+
+
+def _check_options(chunk_size: Any) -> None:
+    # bool is an int to Python; `chunk_size=True` is a slip, not a size of 1.
+    if not isinstance(chunk_size, int) or isinstance(chunk_size, bool):
+        raise TypeError(
+            f"chunk_size must be a whole number, got {type(chunk_size).__name__}"
+        )
+    if chunk_size < 1:
+        raise ValueError(f"chunk_size must be 1 or more, got {chunk_size}")
+
+
+def _numbered(payloads: Iterable[Any]) -> Iterator[tuple[int, Any]]:
+    # A model, a mapping or a string is iterable too, and would be taken apart
+    # into field tuples, keys or characters; refuse it with the fix instead.
+    if isinstance(payloads, BaseModel | Mapping | str | bytes):
+        raise TypeError(
+            "delay_many takes a list (or other iterable) of payloads, got one"
+            f" {type(payloads).__name__}; wrap a single payload in a list, or"
+            " use .delay() for it"
+        )
+    return enumerate(payloads)
 
 
 def _dump(task: TypedTask[Any, Any], index: int, payload: Any) -> Any:
