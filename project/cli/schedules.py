@@ -154,10 +154,19 @@ def remove(name: str) -> None:
 
 @schedules.command("run")
 @click.argument("name")
-def run(name: str) -> None:
+@click.option("--wait", is_flag=True, help="Wait for the result and print it as JSON.")
+@click.option(
+    "--timeout", default=120.0, show_default=True, help="Seconds to wait with --wait."
+)
+def run(name: str, wait: bool, timeout: float) -> None:
     """Fire NAME once now, through the same path as a scheduled fire."""
+    from project.cli.tasks import wait_and_print
+
     try:
         result = fire_now(_app(), name)
     except LookupError as exc:
         fail(str(exc.args[0]), EXIT_USAGE)
-    click.echo(result.id)
+    if not wait:
+        click.echo(result.id)
+        return
+    wait_and_print(result, timeout)

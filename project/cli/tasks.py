@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import click
 from celery.exceptions import TimeoutError as CeleryTimeoutError
@@ -21,7 +22,7 @@ from project.cli.output import (
     require_services,
 )
 from project.errors import UnknownTaskError, ValidationFailed
-from project.typed import get_task, load_all
+from project.typed import TypedResult, get_task, load_all
 
 
 @click.command()
@@ -65,6 +66,11 @@ def send(
     if not wait:
         click.echo(handle.id)
         return
+    wait_and_print(handle, timeout)
+
+
+def wait_and_print(handle: TypedResult[Any], timeout: float) -> None:
+    """Wait for the task's result and print id, status and result as JSON."""
     try:
         result = handle.get(timeout=timeout)
     except CeleryTimeoutError:

