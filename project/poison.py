@@ -2,20 +2,26 @@
 
 With late acks a message whose run kills its process (os._exit, a segfault, an
 OOM kill) or the whole worker (kill -9) is never acknowledged, so the broker
-delivers it again: forever, unless someone counts. Each run of a typed task
-counts itself before it starts, on a key that survives redelivery:
+delivers it again: forever, unless someone counts. A redelivered run of a
+typed task counts itself before it starts, on a key that survives redelivery:
 
-- `project:deliveries:<task id>:<attempt>`: runs started of that attempt. The
-  task id and the retry number are both in the message, so a redelivered
-  message counts on the same key while a retry (a new message) starts afresh.
-  Expires a day after its last run, or with the visibility timeout when that is
-  longer, so that a slow redelivery still finds it.
+- `project:deliveries:<task id>:<attempt>`: runs started of that attempt after
+  its first delivery. The task id and the retry number are both in the message,
+  so a redelivered message counts on the same key while a retry (a new message)
+  starts afresh. Expires a day after its last run, or with the visibility
+  timeout when that is longer, so that a slow redelivery still finds it.
+
+A first delivery writes nothing: it is the common case, and a Redis round trip
+before every task is most of what the typed layer would cost a worker. The
+broker marks every message it hands out again (kombu's Redis transport when it
+restores an unacknowledged message, RabbitMQ itself), and a redelivered run
+counts the first delivery as one run that did not finish.
 
 When a run finds that POISON_MAX_DELIVERIES runs of its attempt already
 started, it does not run the task: the task fails with WorkerLost and is stored
-as a dead letter with reason `worker-lost`. Only runs count, not messages that
-were prefetched and handed back, so a crash does not count against tasks that
-merely waited in the same worker.
+as a dead letter with reason `worker-lost`. Prefetched messages that a crashed
+worker hands back are redelivered too, but count only from their first real
+run: at most one run is counted that did not happen.
 """
 
 from __future__ import annotations
@@ -51,8 +57,9 @@ class DeliveryCounter:
         return int(runs)
 
     def admit(self, task_name: str, task_id: str, attempt: int) -> int:
-        """Count this run; raise WorkerLost if earlier runs used up the deliveries."""
-        runs = self.count_run(task_id, attempt)
+        """Count this redelivered run, and the first delivery before it; raise
+        WorkerLost if earlier runs used up the deliveries."""
+        runs = 1 + self.count_run(task_id, attempt)
         if runs > self.max_deliveries:
             raise WorkerLost(
                 f"task {task_name}[{task_id}] attempt {attempt} was delivered"

@@ -53,7 +53,7 @@ def test_a_redis_restart_loses_nothing_and_needs_no_worker_restart(
     print(
         counts.report("redis-restart"),
         f"(accepted before the restart: {accepted_at_restart};"
-        f" run again: {batch.runs_again()})",
+        f" run again: {batch.runs_again(worker.log())})",
     )
     assert accepted_at_restart < BATCH, "the restart came too late to test anything"
     assert counts.completed == BATCH

@@ -116,9 +116,12 @@ def retry_or_give_up(
 
 
 def admit_run(task: TypedCeleryTask) -> None:
-    """Count this run of the message; WorkerLost if earlier runs used up the limit."""
+    """Count a redelivered run of the message; WorkerLost if earlier runs used up
+    the limit. A first delivery costs nothing (see project.poison)."""
     request = task.request
     if request.id is None or request.is_eager:
+        return
+    if not (request.delivery_info or {}).get("redelivered"):
         return
     delivery_counter().admit(task.name, str(request.id), int(request.retries or 0) + 1)
 
