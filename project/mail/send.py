@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import functools
 import smtplib
+import socket
 from collections.abc import Callable
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
@@ -31,6 +33,13 @@ def build_message(
     return message
 
 
+@functools.cache
+def local_hostname() -> str:
+    """The name this host gives in EHLO. smtplib would look it up again for every
+    connection, and the lookup can wait on DNS."""
+    return socket.getfqdn()
+
+
 def send_message(
     message: EmailMessage,
     settings: Settings,
@@ -47,7 +56,10 @@ def send_message(
     refuses, OSError when it cannot be reached.
     """
     with smtplib.SMTP(
-        settings.smtp_host, settings.smtp_port, timeout=settings.smtp_timeout_s
+        settings.smtp_host,
+        settings.smtp_port,
+        local_hostname=local_hostname(),
+        timeout=settings.smtp_timeout_s,
     ) as smtp:
         if settings.smtp_starttls:
             smtp.starttls()
