@@ -23,6 +23,7 @@ from pydantic import (
 )
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from project.envfile import env_file_problems
 from project.errors import ConfigurationError
 from project.mail.address import normalize_address
 
@@ -33,10 +34,16 @@ BACKEND_SCHEMES = ("redis", "rediss", "sentinel")
 PLACEHOLDER_SECRETS = frozenset({"changeme", "change-me", "secret", "password", ""})
 
 Port = Annotated[int, Field(ge=1, le=65535)]
+ENV_FILE = Path(".env")
 
 MIN_VISIBILITY_TIMEOUT_S = 60
 # Tests of crashes wait for redeliveries, so APP_ENV=test may go this low.
 MIN_TEST_VISIBILITY_TIMEOUT_S = 5
+
+
+def is_placeholder(secret: str) -> bool:
+    """A value of `.env.example` or one like it, in any case (`ChangeMe`)."""
+    return secret.strip().lower() in PLACEHOLDER_SECRETS
 
 
 def _check_scheme(url: str, allowed: tuple[str, ...]) -> str:
@@ -87,7 +94,7 @@ class Settings(BaseSettings):
     """The service's configuration. See the README's configuration table."""
 
     model_config = SettingsConfigDict(
-        env_file=".env",
+        env_file=ENV_FILE,
         env_file_encoding="utf-8",
         extra="ignore",
         case_sensitive=False,
@@ -180,7 +187,7 @@ class Settings(BaseSettings):
         if self.app_env == "development" or self.flower_basic_auth is None:
             return self
         entries = self.flower_basic_auth.get_secret_value().split(",")
-        if any(entry.partition(":")[2] in PLACEHOLDER_SECRETS for entry in entries):
+        if any(is_placeholder(entry.partition(":")[2]) for entry in entries):
             raise ValueError(
                 "FLOWER_BASIC_AUTH still holds a placeholder password; set a real"
                 " one, e.g. admin:$(openssl rand -hex 16)"
@@ -213,7 +220,7 @@ class Settings(BaseSettings):
     def _no_placeholder_secrets(self) -> Settings:
         if self.app_env == "development" or self.smtp_password is None:
             return self
-        if self.smtp_password.get_secret_value() in PLACEHOLDER_SECRETS:
+        if is_placeholder(self.smtp_password.get_secret_value()):
             raise ValueError(
                 "SMTP_PASSWORD still holds a placeholder; set a real secret, or unset"
                 " SMTP_PASSWORD when the SMTP server needs no login"
@@ -271,6 +278,11 @@ def _plain_message(error: Any) -> str:
 def load_settings(**overrides: Any) -> Settings:
     """Read and check the settings; raise ConfigurationError naming each bad one."""
     try:
+        problems = env_file_problems(ENV_FILE, Settings.model_fields)
+        if problems:
+            raise ConfigurationError(
+                "invalid configuration:\n" + "\n".join(f"  {p}" for p in problems)
+            )
         return Settings(**overrides)
     except UnicodeDecodeError:
         raise ConfigurationError(

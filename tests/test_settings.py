@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -96,3 +97,46 @@ def test_the_worker_refuses_to_start_with_a_bad_setting() -> None:
     assert "REDIS_URL: expected a URL starting with redis://" in done.stderr
     assert "SMTP_PORT: Input should be less than or equal to 65535" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+@pytest.mark.parametrize("secret", ["ChangeMe", "PASSWORD", " secret "])
+def test_placeholders_are_refused_whatever_their_case(secret: str) -> None:
+    with pytest.raises(ConfigurationError, match="placeholder"):
+        load_settings(app_env="production", smtp_password=secret)
+    with pytest.raises(ConfigurationError, match="FLOWER_BASIC_AUTH still holds"):
+        load_settings(app_env="production", flower_basic_auth=f"admin:{secret}")
+
+
+@pytest.fixture
+def env_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.chdir(tmp_path)
+    return tmp_path / ".env"
+
+
+def test_an_unreadable_env_line_stops_start_up(env_file: Path) -> None:
+    # Given a .env whose second line has an unclosed quote
+    env_file.write_text('APP_ENV=development\nSMTP_PORT="1035\n')
+
+    with pytest.raises(ConfigurationError) as raised:
+        load_settings()
+
+    assert ".env line 2 cannot be read" in str(raised.value)
+    assert "1035" not in str(raised.value)
+
+
+def test_a_misspelt_env_variable_is_named_with_the_right_one(env_file: Path) -> None:
+    env_file.write_text("SMPT_PORT=1035\n")
+
+    with pytest.raises(ConfigurationError, match="line 1 sets SMPT_PORT") as raised:
+        load_settings()
+
+    assert "did you mean SMTP_PORT?" in str(raised.value)
+
+
+def test_other_variables_in_a_shared_env_are_left_alone(env_file: Path) -> None:
+    env_file.write_text(
+        "DATABASE_URL=postgresql://localhost/test\nWORKER_POOL=threads\n"
+        "APP_NAME=Shared\n"
+    )
+
+    assert load_settings().app_name == "Shared"
