@@ -43,6 +43,13 @@ logger = logging.getLogger(__name__)
 _stranded: deque[tuple[Any, str, str]] = deque()
 
 
+def _connection_errors(channel: Any) -> tuple[type[BaseException], ...]:
+    # A closed channel may be gone already (None) by the time its QoS hands
+    # messages back at shutdown.
+    errors: tuple[type[BaseException], ...] = getattr(channel, "connection_errors", ())
+    return errors
+
+
 class QoS(kombu_redis.QoS):
     def append(self, message: Any, delivery_tag: str) -> None:
         try:
@@ -78,7 +85,9 @@ class QoS(kombu_redis.QoS):
     def restore_unacked(self, client: Any = None) -> None:
         try:
             super().restore_unacked(client)  # type: ignore[no-untyped-call]
-        except (AttributeError, *self.channel.connection_errors) as exc:
+        except Exception as exc:
+            if not isinstance(exc, (AttributeError, *_connection_errors(self.channel))):
+                raise
             # After a lost connection kombu may fail here, even with an
             # AttributeError from a half-closed channel, and that stops the whole
             # worker. Each of these messages is still in the unacked hash, and
