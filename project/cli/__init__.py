@@ -1,6 +1,8 @@
 """The `project` command: enqueue tasks and inspect the service.
 
-Sub-commands live in their own modules and register on `main`.
+Sub-commands live in their own modules and register on `main`. `main` is a
+ServiceGroup: any command that finds Redis or the broker down exits with one line
+and code 1, not a traceback.
 """
 
 from __future__ import annotations
@@ -12,9 +14,10 @@ from project.cli import health as _health
 from project.cli import schedules as _schedules
 from project.cli import schemas as _schemas
 from project.cli import tasks as _tasks
+from project.cli.output import ServiceGroup
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=ServiceGroup, context_settings={"help_option_names": ["-h", "--help"]})
 def main() -> None:
     """Operate the typed Celery service."""
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -52,14 +53,16 @@ def send_file(task: Any, path: Path) -> None:
 def _read_payloads(task: Any, path: Path) -> list[Any]:
     payloads: list[Any] = []
     problems: list[str] = []
-    with path.open(encoding="utf-8") as lines:
-        for number, line in enumerate(lines, start=1):
-            if not line.strip():
-                continue
-            try:
-                payloads.append(task.parse_payload(line))
-            except ValidationFailed as exc:
-                problems.extend(_describe(number, error) for error in exc.errors)
+    for number, line in enumerate(_lines(path), start=1):
+        if isinstance(line, UnicodeDecodeError):
+            problems.append(_not_utf8(number, line))
+            continue
+        if not line.strip():
+            continue
+        try:
+            payloads.append(task.parse_payload(line))
+        except ValidationFailed as exc:
+            problems.extend(_describe(number, error) for error in exc.errors)
     if problems:
         shown = "\n  ".join(problems[:SHOWN_ERRORS])
         more = len(problems) - SHOWN_ERRORS
@@ -72,6 +75,27 @@ def _read_payloads(task: Any, path: Path) -> list[Any]:
     if not payloads:
         fail(f"{path} holds no payloads (one JSON object a line)", EXIT_USAGE)
     return payloads
+
+
+def _lines(path: Path) -> Iterator[str | UnicodeDecodeError]:
+    """Each line of `path` as text, or the error of a line that is not UTF-8."""
+    try:
+        with path.open("rb") as lines:
+            for raw in lines:
+                try:
+                    yield raw.decode("utf-8")
+                except UnicodeDecodeError as exc:
+                    yield exc
+    except OSError as exc:
+        fail(f"cannot read {path}: {exc.strerror}", EXIT_USAGE)
+
+
+def _not_utf8(line: int, exc: UnicodeDecodeError) -> str:
+    byte = exc.object[exc.start]
+    return (
+        f"line {line}: not UTF-8 text (invalid byte 0x{byte:02x} at position"
+        f" {exc.start + 1}); save the file as UTF-8"
+    )
 
 
 def _describe(line: int, error: dict[str, Any]) -> str:

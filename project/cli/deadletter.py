@@ -11,15 +11,27 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from rich.table import Table
 
-from project.cli.output import EXIT_FAILED, EXIT_USAGE, fail, print_json
-from project.deadletter import DeadLetter, Reason, dead_letter_store
+from project.cli.output import (
+    EXIT_FAILED,
+    EXIT_USAGE,
+    fail,
+    print_json,
+    require_services,
+)
+from project.deadletter import DeadLetter, DeadLetterStore, Reason, dead_letter_store
 from project.errors import UnknownTaskError, ValidationFailed
 from project.typed import get_task
 
 AGE = re.compile(r"^\s*(\d+)\s*([smhdw])\s*$")
-AGE_UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
+# Seconds in each unit of an age.
+AGE_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86_400, "w": 604_800}
+# Far beyond any retention, and far from datetime's limit (the year 1).
+MAX_AGE_DAYS = 36_500
 # Replaying more than this shows a progress bar.
 PROGRESS_FROM = 10
+# The shortest id prefix that `show` and `replay` look up; ambiguous ones shown.
+MIN_PREFIX = 8
+SHOWN_MATCHES = 10
 
 
 @click.group("deadletter")
@@ -63,17 +75,18 @@ def list_letters(task_name: str | None, reason: str | None, as_json: bool) -> No
 
 
 @deadletter.command("show")
-@click.argument("task_id")
+@click.argument("task_id", metavar="ID")
 def show(task_id: str) -> None:
-    """Print one dead letter as JSON, with its payload and traceback."""
-    letter = dead_letter_store().get(task_id)
-    if letter is None:
-        fail(f"no dead letter has id {task_id}; `project deadletter list` shows them")
+    """Print one dead letter as JSON, with its payload and traceback.
+
+    ID is the task id, or a unique prefix of at least 8 characters of it.
+    """
+    letter = find_letter(dead_letter_store(), task_id)
     print_json(letter.model_dump(mode="json"))
 
 
 @deadletter.command("replay")
-@click.argument("task_id", required=False)
+@click.argument("task_id", metavar="[ID]", required=False)
 @click.option("--all", "replay_all", is_flag=True, help="Replay every dead letter.")
 @click.option("--task", "task_name", help="With --all: only this task's.")
 def replay(task_id: str | None, replay_all: bool, task_name: str | None) -> None:
@@ -81,18 +94,15 @@ def replay(task_id: str | None, replay_all: bool, task_name: str | None) -> None
 
     The payload is validated against the task's payload model of today; the dead
     letter is deleted only once the new task is published, and kept when its
-    payload no longer validates. The new task gets a new id.
+    payload no longer validates. The new task gets a new id. ID may be a unique
+    prefix of at least 8 characters.
     """
     if (task_id is None) == (not replay_all) or (task_name and not replay_all):
         fail("give either a dead letter ID, or --all (with --task NAME)", EXIT_USAGE)
+    require_services()
     store = dead_letter_store()
     if task_id is not None:
-        letter = store.get(task_id)
-        if letter is None:
-            fail(
-                f"no dead letter has id {task_id}; `project deadletter list` shows them"
-            )
-        problem = _replay_one(store, letter)
+        problem = _replay_one(store, find_letter(store, task_id))
         if problem:
             fail(problem, EXIT_USAGE)
         return
@@ -127,7 +137,42 @@ def parse_age(text: str) -> timedelta:
             EXIT_USAGE,
         )
     amount, unit = match.groups()
-    return timedelta(**{AGE_UNITS[unit]: int(amount)})
+    # In Python ints first: timedelta and datetime overflow on huge ages.
+    seconds = int(amount) * AGE_UNITS[unit]
+    if seconds > MAX_AGE_DAYS * AGE_UNITS["d"]:
+        fail(
+            f"--older-than {text!r} is too large; the largest accepted age is"
+            f" {MAX_AGE_DAYS}d (100 years)",
+            EXIT_USAGE,
+        )
+    return timedelta(seconds=seconds)
+
+
+def find_letter(store: DeadLetterStore, text: str) -> DeadLetter:
+    """The dead letter whose id is `text`, or the one it is a unique prefix of.
+
+    An ambiguous prefix exits with code 2 and the matching ids; none with 1.
+    """
+    letter = store.get(text)
+    if letter is not None:
+        return letter
+    matches = store.ids_starting_with(text) if len(text) >= MIN_PREFIX else []
+    if len(matches) > 1:
+        shown = "\n  ".join(matches[:SHOWN_MATCHES])
+        more = len(matches) - SHOWN_MATCHES
+        tail = f"\n  ... and {more} more" if more > 0 else ""
+        fail(
+            f"{len(matches)} dead letters have ids starting with {text}; give more"
+            f" of the id:\n  {shown}{tail}",
+            EXIT_USAGE,
+        )
+    letter = store.get(matches[0]) if matches else None
+    if letter is None:
+        fail(
+            f"no dead letter has id {text}, or an id starting with it (at least"
+            f" {MIN_PREFIX} characters); `project deadletter list` shows them"
+        )
+    return letter
 
 
 def _replay_one(store: Any, letter: DeadLetter) -> str | None:

@@ -6,7 +6,6 @@ from datetime import datetime
 from typing import Any
 
 import click
-import redis
 from cron_descriptor import (  # type: ignore[import-untyped]
     ExpressionDescriptor,
     Options,
@@ -14,10 +13,18 @@ from cron_descriptor import (  # type: ignore[import-untyped]
 from rich.console import Console
 from rich.table import Table
 
-from project.cli.output import EXIT_USAGE, fail, fail_validation, print_json
+from project.cli.output import (
+    EXIT_USAGE,
+    fail,
+    fail_validation,
+    print_json,
+    require_services,
+)
+from project.cli.tasks import TIMEOUT, wait_and_print
 from project.errors import DeclarationError, UnknownTaskError, ValidationFailed
 from project.scheduling import clock
 from project.scheduling.store import (
+    EntryExists,
     EntryView,
     add_dynamic,
     list_entries,
@@ -69,10 +76,7 @@ def schedules(ctx: click.Context, as_json: bool) -> None:
     """List the schedule entries with their next runs; or add, remove, run one."""
     if ctx.invoked_subcommand is not None:
         return
-    try:
-        rows = [_row(view) for view in list_entries(_app())]
-    except redis.RedisError as exc:
-        fail(f"cannot read the schedule from Redis (REDIS_URL): {exc}")
+    rows = [_row(view) for view in list_entries(_app())]
     if as_json:
         print_json(rows)
         return
@@ -117,8 +121,14 @@ def schedules(ctx: click.Context, as_json: bool) -> None:
     show_default=True,
     help="IANA time zone the cron is read in.",
 )
-def add(name: str, cron: str, task_name: str, payload: str, timezone: str) -> None:
-    """Add a dynamic entry: TASK with JSON as its payload at the slots of CRON."""
+@click.option("--replace", is_flag=True, help="Replace a dynamic entry of that name.")
+def add(
+    name: str, cron: str, task_name: str, payload: str, timezone: str, replace: bool
+) -> None:
+    """Add a dynamic entry: TASK with JSON as its payload at the slots of CRON.
+
+    A dynamic entry of the same name is refused unless --replace is given.
+    """
     from project.scheduling.entries import ScheduleEntry
     from project.typed import get_task
 
@@ -131,7 +141,9 @@ def add(name: str, cron: str, task_name: str, payload: str, timezone: str) -> No
             payload=task.parse_payload(payload),
             timezone=timezone,
         )
-        add_dynamic(_app(), entry)
+        add_dynamic(_app(), entry, replace=replace)
+    except EntryExists as exc:
+        fail(f"{exc}, or pass --replace", EXIT_USAGE)
     except (UnknownTaskError, DeclarationError) as exc:
         fail(str(exc), EXIT_USAGE)
     except ValidationFailed as exc:
@@ -156,12 +168,15 @@ def remove(name: str) -> None:
 @click.argument("name")
 @click.option("--wait", is_flag=True, help="Wait for the result and print it as JSON.")
 @click.option(
-    "--timeout", default=120.0, show_default=True, help="Seconds to wait with --wait."
+    "--timeout",
+    type=TIMEOUT,
+    default=120.0,
+    show_default=True,
+    help="Seconds to wait with --wait; above 0.",
 )
 def run(name: str, wait: bool, timeout: float) -> None:
     """Fire NAME once now, through the same path as a scheduled fire."""
-    from project.cli.tasks import wait_and_print
-
+    require_services()
     try:
         result = fire_now(_app(), name)
     except LookupError as exc:

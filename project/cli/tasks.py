@@ -15,22 +15,30 @@ from project.cli.bulk import send_file
 from project.cli.output import (
     BROKER_ERRORS,
     EXIT_USAGE,
-    broker_address,
     fail,
     fail_validation,
     print_json,
     require_services,
+    service_error,
 )
 from project.errors import UnknownTaskError, ValidationFailed
 from project.typed import TypedResult, get_task, load_all
 
+# --timeout: click refuses 0 and below (exit 2) before anything is published.
+TIMEOUT = click.FloatRange(min=0, min_open=True)
+
 
 @click.command()
 @click.argument("task_name", metavar="TASK")
-@click.argument("payload", metavar="JSON", required=False)
+# Optional with --from-file; the brackets say so in the usage line.
+@click.argument("payload", metavar="[JSON]", required=False)
 @click.option("--wait", is_flag=True, help="Wait for the result and print it as JSON.")
 @click.option(
-    "--timeout", default=60.0, show_default=True, help="Seconds to wait with --wait."
+    "--timeout",
+    type=TIMEOUT,
+    default=60.0,
+    show_default=True,
+    help="Seconds to wait with --wait; above 0.",
 )
 @click.option(
     "--from-file",
@@ -59,10 +67,7 @@ def send(
     except ValidationFailed as exc:
         fail_validation(exc)
     except BROKER_ERRORS as exc:
-        fail(
-            f"cannot reach the broker at {broker_address()}: {type(exc).__name__};"
-            " is it running? (`make run` starts a local stack)"
-        )
+        fail(service_error(exc, "BROKER_URL"))
     if not wait:
         click.echo(handle.id)
         return
@@ -74,6 +79,7 @@ def wait_and_print(handle: TypedResult[Any], timeout: float) -> None:
     try:
         result = handle.get(timeout=timeout)
     except CeleryTimeoutError:
+        release(handle)
         fail(
             f"task {handle.id} gave no result within {timeout:g} s; is a worker"
             " running? (`celery -A project worker`)"
@@ -84,6 +90,18 @@ def wait_and_print(handle: TypedResult[Any], timeout: float) -> None:
         fail(f"task {handle.id} failed: {type(exc).__name__}: {exc}")
     body = None if result is None else json.loads(result.model_dump_json())
     print_json({"task_id": handle.id, "status": handle.status, "result": body})
+
+
+def release(handle: TypedResult[Any]) -> None:
+    """Stop waiting for a result that never came, while Python is still whole.
+
+    Otherwise AsyncResult.__del__ unsubscribes at interpreter shutdown, when
+    imports fail, and Python prints a screenful of "Exception ignored" lines.
+    """
+    result = handle.async_result
+    if result.backend is not None:
+        result.backend.remove_pending_result(result)
+        result.backend = None
 
 
 @click.command("tasks")

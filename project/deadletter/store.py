@@ -73,6 +73,11 @@ class DeadLetterStore:
         raw = self.client.get(self.entry_prefix + task_id)
         return None if raw is None else DeadLetter.model_validate_json(raw)
 
+    def ids_starting_with(self, prefix: str) -> list[str]:
+        """The ids that start with `prefix`, oldest failure first."""
+        ids = self._decode(self.client.zrange(self.index_key, 0, -1))
+        return [task_id for task_id in ids if task_id.startswith(prefix)]
+
     def count(self) -> int:
         return int(self.client.zcard(self.index_key))
 

@@ -19,11 +19,16 @@ from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from croniter import croniter  # type: ignore[import-untyped]
+from croniter import (  # type: ignore[import-untyped]
+    CroniterBadDateError,
+    croniter,
+)
 
 # Wider than any daylight-saving shift in the tz database (2 h at most), so a
 # search that starts this far back in wall-clock time cannot miss an instant.
 SHIFT_MARGIN = timedelta(hours=3)
+# Where the check that an expression fires at all starts; any date would do.
+CHECK_FROM = datetime(2000, 1, 1)
 
 
 def load_zone(name: str) -> ZoneInfo:
@@ -52,7 +57,22 @@ def check_cron(expression: str, *, allow_seconds: bool = False) -> str:
             f"cron expression {expression!r} is not valid; each field takes a"
             " number, a range (1-5), a list (1,3), a step (*/15) or *"
         )
+    if not _fires(normalized):
+        raise ValueError(
+            f"cron expression {expression!r} never fires: no date has that day of"
+            " the month in that month (such as 31 February); fix the day-of-month"
+            " or month field"
+        )
     return normalized
+
+
+def _fires(expression: str) -> bool:
+    """False for a valid expression no date matches, such as '0 0 31 2 *'."""
+    try:
+        croniter(expression, CHECK_FROM).get_next(datetime)
+    except CroniterBadDateError:
+        return False
+    return True
 
 
 def as_utc(moment: datetime) -> datetime:

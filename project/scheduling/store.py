@@ -91,13 +91,29 @@ def list_entries(app: Any) -> list[EntryView]:
     return views
 
 
-def add_dynamic(app: Any, entry: ScheduleEntry[Any]) -> ProjectEntry:
-    """Store a dynamic entry; its first fire is its first slot from now."""
+class EntryExists(DeclarationError):
+    """A dynamic entry of that name is stored already."""
+
+    def __init__(self, name: str) -> None:
+        super().__init__(f"schedule entry {name!r} exists; remove it first")
+        self.name = name
+
+
+def add_dynamic(
+    app: Any, entry: ScheduleEntry[Any], *, replace: bool = False
+) -> ProjectEntry:
+    """Store a dynamic entry; its first fire is its first slot from now.
+
+    A dynamic entry of the same name raises EntryExists, unless `replace`.
+    """
     if entry.name in declared_entries():
         raise DeclarationError(
             f"schedule entry {entry.name!r} is declared in project/schedules.py;"
             " choose another name for a dynamic entry"
         )
+    existing = load_entry(app, entry.name)
+    if not replace and existing is not None and existing.dynamic:
+        raise EntryExists(entry.name)
     stored = ProjectEntry(
         name=entry.name,
         app=app,
