@@ -58,9 +58,8 @@ class Stack:
         )
 
 
-@pytest.fixture(scope="module")
-def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    folder = tmp_path_factory.mktemp("devstack")
+def stack_env(**extra: str) -> dict[str, str]:
+    """The environment of a stack that starts its own Redis on a free port."""
     env = {
         key: value
         for key, value in os.environ.items()
@@ -74,8 +73,13 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
             "SMTP_PORT": str(free_port()),
             "FLOWER_PORT": str(free_port()),
             "FLOWER_CONF": str(ROOT / "flowerconfig.py"),
+            **extra,
         }
     )
+    return env
+
+
+def start_stack(folder: Path, env: dict[str, str]) -> Stack:
     process = subprocess.Popen(
         [sys.executable, "-m", "project.devstack"],
         cwd=folder,
@@ -88,12 +92,18 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     running = Stack(process, folder, env)
     reader = threading.Thread(target=_read, args=(running,), daemon=True)
     reader.start()
+    return running
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    running = start_stack(tmp_path_factory.mktemp("devstack"), stack_env())
     try:
         yield running
     finally:
-        if process.poll() is None:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait(timeout=10)
+        if running.process.poll() is None:
+            os.killpg(running.process.pid, signal.SIGKILL)
+            running.process.wait(timeout=10)
 
 
 def _read(stack: Stack) -> None:
@@ -107,6 +117,7 @@ def test_the_stack_says_when_it_is_ready_and_what_to_run(stack: Stack) -> None:
 
     output = stack.output()
     assert "Redis: starting one at redis://127.0.0.1:" in output
+    assert "(made for this session; set FLOWER_BASIC_AUTH" in output
     assert "beat lock held by" in output
     assert ".venv/bin/project send email.send" in output
     assert (stack.folder / "var" / "redis").is_dir()
@@ -138,6 +149,28 @@ def test_running_the_daily_report_entry_writes_a_report(stack: Stack) -> None:
     assert answer["status"] == "SUCCESS"
     reports = stack.folder / "var" / "reports"
     assert sorted(p.suffix for p in reports.iterdir()) == [".html", ".json"]
+
+
+def test_a_second_make_run_in_the_same_folder_starts_nothing(stack: Stack) -> None:
+    stack.wait_for("Ready.", READY_WITHIN_S)
+
+    second = subprocess.run(
+        [sys.executable, "-m", "project.devstack"],
+        cwd=stack.folder,
+        env=stack.env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+    # It uses the first one's Redis, and stops at the SMTP sink's port.
+    assert second.returncode == 1, second.stdout
+    port = stack.env["SMTP_PORT"]
+    assert second.stderr == (
+        f"make run: SMTP_PORT {port} is in use (is another make run up?);"
+        " stop it or set SMTP_PORT to a free port\n"
+    )
+    assert "Ready." not in second.stdout
 
 
 def test_ctrl_c_stops_every_process_and_exits_cleanly(stack: Stack) -> None:

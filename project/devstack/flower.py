@@ -46,9 +46,14 @@ def session_credential(settings: Settings) -> str:
     return credential
 
 
-def banner_lines(credential: str) -> list[str]:
+def banner_lines(credential: str, *, chosen: bool = False) -> list[str]:
+    """The password only when it was made for this session: one the user chose
+    (FLOWER_BASIC_AUTH) stays out of the terminal and its scrollback."""
     user, _, password = credential.partition(":")
+    address = f"Flower: http://127.0.0.1:{flower_port()}/  user {user}"
+    if chosen:
+        return [f"{address}  password: the one in FLOWER_BASIC_AUTH"]
     return [
-        f"Flower: http://127.0.0.1:{flower_port()}/  user {user}  password {password}",
+        f"{address}  password {password}",
         "  (made for this session; set FLOWER_BASIC_AUTH to choose your own)",
     ]

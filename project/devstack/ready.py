@@ -2,15 +2,18 @@
 
 Runs as one more process of the stack, so its lines join the same log stream. It
 then stays idle until the stack stops: the process manager stops everything when
-any one process ends.
+any one process ends. Meanwhile it guards the stack against the death of that
+manager (project.devstack.guardian).
 """
 
 from __future__ import annotations
 
 import signal
 import sys
+import threading
 import time
 
+from project.devstack import guardian
 from project.health import run_checks
 
 WAIT_LIMIT_S = 120.0
@@ -44,6 +47,10 @@ def next_steps() -> list[str]:
 
 
 def main() -> None:
+    # Only under `make run`: elsewhere the parent's other children are not ours.
+    if "--guard" in sys.argv[1:] and sys.platform.startswith("linux"):
+        # From the start: a manager killed before the stack answers leaves it too.
+        threading.Thread(target=guardian.guard, name="guardian", daemon=True).start()
     line = wait_until_ready()
     if line is None:
         print(
