@@ -12,12 +12,17 @@ import shutil
 import socket
 import subprocess
 import sys
+import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import redis
+from celery import Celery
 
+from project.celery_app import celery_config
+from project.settings import load_settings
 from tests.support.smtp import SmtpSink
 from tests.support.workers import ROOT, WorkerProcess
 
@@ -170,3 +175,45 @@ def test_the_suite_passes_on_rabbitmq(
     # The run really used RabbitMQ: its worker declared the queues in our vhost.
     listed = rabbitmqctl("list_queues", "-p", broker[0], "name", "-s").split()
     assert "email" in listed
+
+
+def test_a_poison_message_is_quarantined_on_rabbitmq(
+    tmp_path: Path, broker: tuple[str, str], redis_url: str
+) -> None:
+    # RabbitMQ marks a requeued message as redelivered, as kombu's Redis restore
+    # does: the poison counter relies on that mark (project/poison.py).
+    from project.deadletter import DeadLetterStore, Reason
+    from tests.support.fault_tasks import PREFIX
+
+    env = {"BROKER_URL": broker[1], "PYTHONPATH": str(ROOT)}
+    # Given a prefork worker on RabbitMQ, and a task whose every run kills the
+    # pool process that runs it
+    worker = WorkerProcess(
+        env,
+        tmp_path / "worker.log",
+        "-c",
+        "2",
+        "--include",
+        "tests.support.fault_tasks",
+    ).start(ready_timeout_s=60)
+    producer = Celery("rabbit-producer", set_as_current=False)
+    producer.conf.update(celery_config(load_settings(broker_url=broker[1])))
+    client = redis.Redis.from_url(redis_url)
+    key = uuid.uuid4().hex
+    try:
+        poison = producer.send_task("faults.crash", args=({"key": key},))
+
+        # When the worker works through its deliveries
+        deadline = time.monotonic() + 90
+        while poison.state != "FAILURE" and time.monotonic() < deadline:
+            time.sleep(0.2)
+    finally:
+        assert worker.stop() == 0
+        producer.close()
+
+    # Then it ran POISON_MAX_DELIVERIES (3) times and became a dead letter
+    assert int(client.get(PREFIX + "runs:" + key) or 0) == 3
+    letter = DeadLetterStore(client, max_entries=100).get(poison.id)
+    assert letter is not None
+    assert letter.reason is Reason.WORKER_LOST
+    client.close()
