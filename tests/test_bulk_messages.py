@@ -22,6 +22,7 @@ from project.cli import main
 from project.errors import PayloadInvalid
 from project.tasks.email import EmailJob, EmailTemplate, send_email
 from project.typed.bulk import PartlyPublished, delay_many
+from tests.support.cli import empty_queue
 
 QUEUE = "reports"
 # Differ per message by nature: ids, the delivery tag, the masked payload text,
@@ -31,11 +32,7 @@ PER_MESSAGE = {"id", "root_id", "correlation_id", "delivery_tag", "argsrepr", "s
 
 @pytest.fixture
 def broker(redis_url: str) -> Iterator[redis.Redis]:
-    client = redis.Redis.from_url(redis_url)
-    client.delete(QUEUE)
-    yield client
-    client.delete(QUEUE)
-    client.close()
+    yield from empty_queue(redis_url, QUEUE)
 
 
 def job(number: int) -> EmailJob:

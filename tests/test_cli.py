@@ -3,25 +3,13 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 import uuid
 from typing import Any
 
 import redis
 
+from tests.support.cli import project
 from tests.support.smtp import SmtpSink
-
-
-def project(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "project", *args],
-        capture_output=True,
-        text=True,
-        timeout=90,
-        env=dict(os.environ),
-    )
 
 
 def test_tasks_lists_names_queues_and_models() -> None:

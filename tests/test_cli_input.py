@@ -7,9 +7,7 @@ No worker runs in this module, so whatever is published stays in the queue.
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-import sys
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -23,18 +21,9 @@ from project.deadletter import DeadLetter, Reason, dead_letter_store
 from project.errors import DeclarationError
 from project.scheduling.entries import ScheduleEntry
 from project.tasks.email import EmailJob, send_email
+from tests.support.cli import empty_queue, project, pushes
 
 PAYLOAD = {"user_id": "u-cli", "email": "cli@example.com", "template": "welcome"}
-
-
-def project(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "project", *args],
-        capture_output=True,
-        text=True,
-        timeout=90,
-        env=dict(os.environ),
-    )
 
 
 def refused(done: subprocess.CompletedProcess[str], *phrases: str) -> None:
@@ -47,16 +36,7 @@ def refused(done: subprocess.CompletedProcess[str], *phrases: str) -> None:
 
 @pytest.fixture
 def broker(redis_url: str) -> Iterator[redis.Redis]:
-    client = redis.Redis.from_url(redis_url)
-    client.delete("email")
-    yield client
-    client.delete("email")
-    client.close()
-
-
-def pushes(client: redis.Redis) -> int:
-    stats: dict[str, Any] = client.info("commandstats")
-    return int(stats.get("cmdstat_lpush", {}).get("calls", 0))
+    yield from empty_queue(redis_url, "email")
 
 
 # -- send --from-file with bytes that are not UTF-8 ---------------------------

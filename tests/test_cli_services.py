@@ -7,30 +7,19 @@ No worker runs in this module, so whatever is published stays in the queue.
 from __future__ import annotations
 
 import json
-import os
 import socket
 import subprocess
-import sys
 from collections.abc import Iterator
 
 import pytest
 import redis
 
+from tests.support.cli import empty_queue, project
 from tests.support.ports import free_port
 
 PAYLOAD = json.dumps(
     {"user_id": "u-down", "email": "down@example.com", "template": "welcome"}
 )
-
-
-def project(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "project", *args],
-        capture_output=True,
-        text=True,
-        timeout=90,
-        env={**os.environ, **env},
-    )
 
 
 def one_line(done: subprocess.CompletedProcess[str], *phrases: str) -> str:
@@ -82,11 +71,7 @@ def test_help_and_usage_errors_need_no_redis(down_url: str) -> None:
 
 @pytest.fixture
 def broker(redis_url: str) -> Iterator[redis.Redis]:
-    client = redis.Redis.from_url(redis_url)
-    client.delete("email")
-    yield client
-    client.delete("email")
-    client.close()
+    yield from empty_queue(redis_url, "email")
 
 
 def test_a_wait_without_worker_ends_with_the_error_alone(broker: redis.Redis) -> None:

@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -18,19 +15,9 @@ from project.deadletter import DeadLetter, Reason, dead_letter_store
 from project.errors import ResultInvalid, TransientError
 from project.stats import read_day
 from project.tasks.email import EmailJob, send_email
+from tests.support.cli import project
 from tests.support.fault_tasks import Crash, Flaky, bad_result, flaky
 from tests.support.smtp import SmtpSink
-
-
-def project(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "project", *args],
-        capture_output=True,
-        text=True,
-        timeout=90,
-        env=dict(os.environ),
-        input=stdin,
-    )
 
 
 def address(label: str) -> str:

@@ -14,20 +14,12 @@ import redis
 
 from project.errors import PayloadInvalid
 from project.tasks.email import EmailJob, EmailTemplate, send_email
+from tests.support.cli import empty_queue, pushes
 
 
 @pytest.fixture
 def broker(redis_url: str) -> Iterator[redis.Redis]:
-    client = redis.Redis.from_url(redis_url)
-    client.delete("email")
-    yield client
-    client.delete("email")
-    client.close()
-
-
-def pushes(client: redis.Redis) -> int:
-    stats: dict[str, Any] = client.info("commandstats")
-    return int(stats.get("cmdstat_lpush", {}).get("calls", 0))
+    yield from empty_queue(redis_url, "email")
 
 
 def test_a_valid_payload_is_published_once(broker: redis.Redis) -> None:
