@@ -10,7 +10,7 @@ import click
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
-from project.cli.output import EXIT_USAGE, fail
+from project.cli.output import EXIT_USAGE, fail, first_lines
 from project.errors import ValidationFailed
 from project.typed.bulk import PartlyPublished, delay_many
 
@@ -64,12 +64,9 @@ def _read_payloads(task: Any, path: Path) -> list[Any]:
         except ValidationFailed as exc:
             problems.extend(_describe(number, error) for error in exc.errors)
     if problems:
-        shown = "\n  ".join(problems[:SHOWN_ERRORS])
-        more = len(problems) - SHOWN_ERRORS
-        tail = f"\n  ... and {more} more" if more > 0 else ""
         fail(
             f"{path}: invalid payloads for task {task.name}, nothing was enqueued:"
-            f"\n  {shown}{tail}",
+            + first_lines(problems, SHOWN_ERRORS),
             EXIT_USAGE,
         )
     if not payloads:

@@ -15,6 +15,7 @@ from project.cli.output import (
     EXIT_FAILED,
     EXIT_USAGE,
     fail,
+    first_lines,
     print_json,
     require_services,
 )
@@ -158,12 +159,9 @@ def find_letter(store: DeadLetterStore, text: str) -> DeadLetter:
         return letter
     matches = store.ids_starting_with(text) if len(text) >= MIN_PREFIX else []
     if len(matches) > 1:
-        shown = "\n  ".join(matches[:SHOWN_MATCHES])
-        more = len(matches) - SHOWN_MATCHES
-        tail = f"\n  ... and {more} more" if more > 0 else ""
         fail(
             f"{len(matches)} dead letters have ids starting with {text}; give more"
-            f" of the id:\n  {shown}{tail}",
+            " of the id:" + first_lines(matches, SHOWN_MATCHES),
             EXIT_USAGE,
         )
     letter = store.get(matches[0]) if matches else None

@@ -6,7 +6,6 @@ import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any, NoReturn
-from urllib.parse import urlsplit
 
 import click
 import redis
@@ -14,6 +13,7 @@ from amqp.exceptions import AccessRefused  # type: ignore[import-untyped]
 from kombu.exceptions import OperationalError
 
 from project.errors import ValidationFailed
+from project.health import location
 
 # What Redis raises when it is down, slow or refuses the login (AuthenticationError
 # is a ConnectionError).
@@ -38,6 +38,13 @@ def fail(message: str, code: int = EXIT_FAILED) -> NoReturn:
     raise SystemExit(code)
 
 
+def first_lines(items: list[str], limit: int) -> str:
+    """Up to `limit` items, one an indented line, and how many more there are."""
+    shown = "".join(f"\n  {item}" for item in items[:limit])
+    more = len(items) - limit
+    return shown + (f"\n  ... and {more} more" if more > 0 else "")
+
+
 def fail_validation(exc: ValidationFailed) -> NoReturn:
     click.echo(f"error: invalid {exc.kind} for task {exc.task_name}:", err=True)
     for error in exc.errors:
@@ -46,25 +53,18 @@ def fail_validation(exc: ValidationFailed) -> NoReturn:
     raise SystemExit(EXIT_USAGE)
 
 
-def _address(url: str) -> str:
-    """scheme://host:port of `url`, without user or password."""
-    parts = urlsplit(url.split(";")[0])
-    port = f":{parts.port}" if parts.port else ""
-    return f"{parts.scheme}://{parts.hostname or parts.path}{port}"
-
-
 def broker_address() -> str:
     """scheme://host:port of the broker, without user or password."""
     from project.settings import get_settings
 
-    return _address(get_settings().effective_broker_url)
+    return location(get_settings().effective_broker_url)
 
 
 def redis_address() -> str:
     """scheme://host:port of REDIS_URL, without user or password."""
     from project.settings import get_settings
 
-    return _address(get_settings().redis_url)
+    return location(get_settings().redis_url)
 
 
 def _refused_login(exc: BaseException | None) -> bool:

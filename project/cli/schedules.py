@@ -20,7 +20,7 @@ from project.cli.output import (
     print_json,
     require_services,
 )
-from project.cli.tasks import TIMEOUT, wait_and_print
+from project.cli.tasks import wait_and_print, wait_options
 from project.errors import DeclarationError, UnknownTaskError, ValidationFailed
 from project.scheduling import clock
 from project.scheduling.store import (
@@ -166,14 +166,7 @@ def remove(name: str) -> None:
 
 @schedules.command("run")
 @click.argument("name")
-@click.option("--wait", is_flag=True, help="Wait for the result and print it as JSON.")
-@click.option(
-    "--timeout",
-    type=TIMEOUT,
-    default=120.0,
-    show_default=True,
-    help="Seconds to wait with --wait; above 0.",
-)
+@wait_options(default_timeout_s=120.0)
 def run(name: str, wait: bool, timeout: float) -> None:
     """Fire NAME once now, through the same path as a scheduled fire."""
     require_services()

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import click
 from celery.exceptions import TimeoutError as CeleryTimeoutError
@@ -24,22 +25,33 @@ from project.cli.output import (
 from project.errors import UnknownTaskError, ValidationFailed
 from project.typed import TypedResult, get_task, load_all
 
-# --timeout: click refuses 0 and below (exit 2) before anything is published.
-TIMEOUT = click.FloatRange(min=0, min_open=True)
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def wait_options(default_timeout_s: float) -> Callable[[F], F]:
+    """`--wait` and `--timeout`, checked by click before anything is published."""
+
+    def add(command: F) -> F:
+        timeout = click.option(
+            "--timeout",
+            type=click.FloatRange(min=0, min_open=True),
+            default=default_timeout_s,
+            show_default=True,
+            help="Seconds to wait with --wait; above 0.",
+        )
+        wait = click.option(
+            "--wait", is_flag=True, help="Wait for the result and print it as JSON."
+        )
+        return wait(timeout(command))
+
+    return add
 
 
 @click.command()
 @click.argument("task_name", metavar="TASK")
 # Optional with --from-file; the brackets say so in the usage line.
 @click.argument("payload", metavar="[JSON]", required=False)
-@click.option("--wait", is_flag=True, help="Wait for the result and print it as JSON.")
-@click.option(
-    "--timeout",
-    type=TIMEOUT,
-    default=60.0,
-    show_default=True,
-    help="Seconds to wait with --wait; above 0.",
-)
+@wait_options(default_timeout_s=60.0)
 @click.option(
     "--from-file",
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
