@@ -93,6 +93,15 @@ def app() -> Any:
     return celery_app
 
 
+@pytest.fixture
+def redis_server(tmp_path: Path) -> Iterator[RedisServer]:
+    """A Redis server of this test's own, which it may stop, kill or restart (the
+    session's Redis serves every other test)."""
+    server = RedisServer(tmp_path / "redis").start()
+    yield server
+    server.stop()
+
+
 @pytest.fixture(scope="module")
 def worker(app: Any) -> Iterator[Any]:
     """A real worker in threads of this process, consuming every queue."""

@@ -10,18 +10,17 @@ import json
 import subprocess
 import uuid
 from collections.abc import Iterator
-from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 import pytest
 import redis
 
-from project.deadletter import DeadLetter, Reason, dead_letter_store
+from project.deadletter import DeadLetter, dead_letter_store
 from project.errors import DeclarationError
 from project.scheduling.entries import ScheduleEntry
 from project.tasks.email import EmailJob, send_email
 from tests.support.cli import empty_queue, project, pushes
+from tests.support.deadletters import stored
 
 PAYLOAD = {"user_id": "u-cli", "email": "cli@example.com", "template": "welcome"}
 
@@ -158,23 +157,6 @@ def cron_of(name: str) -> str:
 
 
 # -- deadletter show and replay by a prefix of the id ---------------------------
-
-
-def stored(task_id: str, payload: dict[str, Any]) -> DeadLetter:
-    at = datetime.now(UTC)
-    letter = DeadLetter(
-        id=task_id,
-        task="email.send",
-        payload=payload,
-        reason=Reason.RETRIES_EXHAUSTED,
-        error_type="SMTPRecipientsRefused",
-        error_message="451 try later",
-        attempts=3,
-        first_failed_at=at,
-        last_failed_at=at,
-    )
-    dead_letter_store().add(letter)
-    return letter
 
 
 @pytest.fixture

@@ -39,13 +39,6 @@ WINDOW_S = 0.05
 
 
 @pytest.fixture
-def redis_server(tmp_path: Path) -> Iterator[RedisServer]:
-    server = RedisServer(tmp_path / "redis").start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture
 def smtp() -> Iterator[LatentSmtp]:
     server = LatentSmtp(latency_s=0.02).start()
     yield server

@@ -4,18 +4,19 @@ from __future__ import annotations
 
 import json
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 from click.testing import CliRunner
 
 from project.cli import main
-from project.deadletter import DeadLetter, Reason, dead_letter_store
+from project.deadletter import Reason, dead_letter_store
 from project.errors import ResultInvalid, TransientError
 from project.stats import read_day
 from project.tasks.email import EmailJob, send_email
 from tests.support.cli import project
+from tests.support.deadletters import stored
 from tests.support.fault_tasks import Crash, Flaky, bad_result, flaky
 from tests.support.smtp import SmtpSink
 
@@ -34,29 +35,6 @@ def refused_email(smtp: SmtpSink, label: str) -> tuple[str, str]:
     with pytest.raises(Exception, match="550"):
         handle.get(timeout=20)
     return handle.id, recipient
-
-
-def stored(
-    task_id: str, *, minutes_ago: float = 0, task: str = "email.send"
-) -> DeadLetter:
-    at = datetime.now(UTC) - timedelta(minutes=minutes_ago)
-    letter = DeadLetter(
-        id=task_id,
-        task=task,
-        payload={
-            "user_id": "u-stored",
-            "email": address("stored"),
-            "template": "welcome",
-        },
-        reason=Reason.RETRIES_EXHAUSTED,
-        error_type="SMTPRecipientsRefused",
-        error_message="451 try later",
-        attempts=3,
-        first_failed_at=at,
-        last_failed_at=at,
-    )
-    dead_letter_store().add(letter)
-    return letter
 
 
 def test_a_dead_letter_holds_everything_about_the_failure(worker: Any) -> None:

@@ -27,13 +27,6 @@ VISIBILITY_TIMEOUT_S = 120
 
 
 @pytest.fixture
-def redis_server(tmp_path: Path) -> Iterator[RedisServer]:
-    server = RedisServer(tmp_path / "redis").start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture
 def smtp() -> Iterator[LatentSmtp]:
     server = LatentSmtp(latency_s=TASK_S).start()
     yield server

@@ -7,7 +7,6 @@ from __future__ import annotations
 import json
 import time
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -22,13 +21,6 @@ pytestmark = [pytest.mark.slow, pytest.mark.timeout(300)]
 
 MAX_DELIVERIES = 3  # the default of POISON_MAX_DELIVERIES
 INCLUDE = ("--include", "tests.support.fault_tasks")
-
-
-@pytest.fixture
-def redis_server(tmp_path: Path) -> Iterator[RedisServer]:
-    server = RedisServer(tmp_path / "redis").start()
-    yield server
-    server.stop()
 
 
 def runs(client: redis.Redis, key: str) -> int:
